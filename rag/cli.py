@@ -1,0 +1,121 @@
+"""The `rag` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+from rag.loaders import LoaderError
+from rag.retrieval import EmptyQueryError
+from rag.service import RagService
+from rag.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Local, offline Q&A over your documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (default: the bundled corpus)")
+    p.add_argument("paths", nargs="*", type=Path)
+    p.add_argument("--kb", help="knowledge base name (default: settings.kb)")
+    p.add_argument("--rebuild", action="store_true", help="build from scratch, then swap in")
+
+    p = sub.add_parser("search", help="hybrid search; without a query, an interactive prompt")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--kb")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("remove", help="delete a document's chunks and vectors")
+    p.add_argument("path", type=Path)
+    p.add_argument("--kb")
+
+    kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(dest="kb_command", required=True)
+    kb.add_parser("list", help="list knowledge bases with document and chunk counts")
+
+    from rag.evaluation.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    service = RagService(Settings())
+    try:
+        return int(args.handler(service, args)) if hasattr(args, "handler") else _dispatch(service, args)
+    except (KnowledgeBaseError, LoaderError, EmptyQueryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(service: RagService, args: argparse.Namespace) -> int:
+    if args.command == "ingest":
+        return _ingest(service, args)
+    if args.command == "search":
+        return _search(service, args)
+    if args.command == "remove":
+        if service.remove(args.path, args.kb):
+            print(f"removed {args.path}")
+            return 0
+        print(f"error: {args.path} is not in knowledge base {service.kb_name(args.kb)!r}", file=sys.stderr)
+        return 2
+    return _kb_list(service)
+
+
+def _ingest(service: RagService, args: argparse.Namespace) -> int:
+    report = service.ingest(args.paths or None, args.kb, rebuild=args.rebuild)
+    print(f"{service.kb_name(args.kb)}: {report.summary()}")
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}", file=sys.stderr)
+    # Partial success is success; only "nothing could be read" is an error.
+    ok = report.added or report.updated or report.unchanged
+    return 0 if ok or not report.failed else 1
+
+
+def _search(service: RagService, args: argparse.Namespace) -> int:
+    if args.query is not None:
+        _print_hits(service, args.query, args)
+        return 0
+    print("Type a question (empty line or Ctrl-D to quit).", file=sys.stderr)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        _print_hits(service, line, args)
+    return 0
+
+
+def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> None:
+    hits = service.search(query, args.k, args.kb)
+    if args.json:
+        rows = [
+            {k: h.to_json()[k] for k in ("rank", "score", "source", "section", "start", "end", "text")}
+            for h in hits
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        print(f"[{hit.rank}] {hit.score:.4f}  {hit.source}  {hit.section}  ({hit.start}-{hit.end})")
+        print("    " + hit.text.replace("\n", " ")[:200])
+    print()
+
+
+def _kb_list(service: RagService) -> int:
+    names = list_knowledge_bases(service.settings)
+    if not names:
+        print("no knowledge bases yet; run `rag ingest`")
+    for name in names:
+        kb = KnowledgeBase.open(service.settings, name)
+        docs = kb.catalog.documents()
+        model = kb.catalog.get_meta("embedding_model")
+        print(f"{name}\t{len(docs)} documents\t{sum(d.chunks for d in docs)} chunks\t{model}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""BM25 over jieba tokens: catches exact names and numbers that embeddings blur."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+
+# Function words and punctuation carry no topic; numbers and units are kept on purpose.
+_STOPWORDS = frozenset(
+    "的 了 和 与 及 或 在 是 为 对 把 被 从 向 将 以 等 中 上 下 其 之 这 那 有 也 都 而 并 "
+    "个 什么 哪些 哪个 多少 几 吗 呢 啊 吧 怎么 如何 是否 要 会 能 可以 提出 方面 关于".split()
+)
+_TOKEN = re.compile(r"[\w.%％]+")
+
+
+@cache
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens (a long word also yields its parts), lower-cased."""
+    tokens = []
+    for token in _jieba().lcut_for_search(text):
+        token = token.strip().lower()
+        if token and token not in _STOPWORDS and _TOKEN.fullmatch(token):
+            tokens.append(token)
+    return tokens
+
+
+class KeywordIndex:
+    def __init__(self, corpus_tokens: Sequence[Sequence[str]]):
+        import bm25s
+
+        self._size = len(corpus_tokens)
+        self._bm25 = bm25s.BM25()
+        if self._size:
+            # bm25s wants at least one token per document
+            docs = [list(toks) or ["\u2205"] for toks in corpus_tokens]
+            self._bm25.index(docs, show_progress=False)
+
+    def search(self, query_tokens: Sequence[str], n: int) -> list[tuple[int, float]]:
+        """(position in the corpus, score) for the best n, best first; zero scores left out."""
+        if not self._size or not query_tokens:
+            return []
+        scores = self._bm25.get_scores(list(query_tokens))
+        top = np.argsort(-scores)[:n]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

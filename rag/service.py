@@ -1,0 +1,100 @@
+"""The one entry point the CLI, the eval and (later) the web layer call.
+
+It owns the expensive objects (the embedding model, open knowledge bases) and builds
+them on first use, so a command that does not need a model never loads one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from functools import cached_property
+from pathlib import Path
+
+from rag.embeddings.base import Embedder
+from rag.ingest import ChunkingSettings, IngestReport, ingest, remove
+from rag.knowledge_base import KnowledgeBase, validate_kb_name
+from rag.retrieval import FusionWeights, HybridRetriever
+from rag.schema import SearchHit
+from rag.settings import Settings
+
+
+class RagService:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._retrievers: dict[str, HybridRetriever] = {}
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from rag.embeddings.sentence_transformer import embedder_from_settings
+
+            started = time.perf_counter()
+            print(f"Loading embedding model {self.settings.embedding_model}...", file=sys.stderr)
+            self._embedder = embedder_from_settings(self.settings)
+            print(f"  ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return self._embedder
+
+    @cached_property
+    def chunking(self) -> ChunkingSettings:
+        return ChunkingSettings(self.settings.chunk_size, self.settings.chunk_overlap)
+
+    def kb_name(self, kb: str | None) -> str:
+        return validate_kb_name(kb or self.settings.kb)
+
+    # ------------------------------------------------------------------ ingest
+
+    def ingest(
+        self, paths: list[Path] | None = None, kb: str | None = None, *, rebuild: bool = False,
+        progress: bool = True,
+    ) -> IngestReport:
+        name = self.kb_name(kb)
+        paths = paths or [self.settings.corpus_dir]
+        if rebuild:
+            return self._rebuild(paths, name, progress)
+        self._retrievers.pop(name, None)
+        knowledge_base = KnowledgeBase.open(self.settings, name)
+        return ingest(paths, knowledge_base, self.embedder, self.chunking,
+                      batch_size=self.settings.embedding_batch_size * 2, progress=progress)
+
+    def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
+        """Build into a side folder and swap it in: the old index serves until the end."""
+        final = self.settings.kb_dir(name)
+        staging = final.with_name(f".{name}.rebuild-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        report = ingest(paths, KnowledgeBase(staging), self.embedder, self.chunking,
+                        batch_size=self.settings.embedding_batch_size * 2, progress=progress)
+        trash = final.with_name(f".{name}.old-{os.getpid()}")
+        if final.exists():
+            os.replace(final, trash)
+        os.replace(staging, final)
+        shutil.rmtree(trash, ignore_errors=True)
+        self._retrievers.pop(name, None)
+        return report
+
+    def remove(self, path: Path, kb: str | None = None) -> bool:
+        name = self.kb_name(kb)
+        self._retrievers.pop(name, None)
+        return remove(path, KnowledgeBase.open_existing(self.settings, name))
+
+    # ------------------------------------------------------------------ search
+
+    def retriever(self, kb: str | None = None) -> HybridRetriever:
+        name = self.kb_name(kb)
+        if name not in self._retrievers:
+            knowledge_base = KnowledgeBase.open_existing(self.settings, name)
+            s = self.settings
+            weights = FusionWeights(s.rrf_k, s.dense_weight, s.bm25_weight, s.candidates)
+            self._retrievers[name] = HybridRetriever(knowledge_base, self.embedder, weights)
+        return self._retrievers[name]
+
+    def search(self, query: str, k: int | None = None, kb: str | None = None) -> list[SearchHit]:
+        return self.retriever(kb).search(query, k or self.settings.top_k)
+
+    # ------------------------------------------------------------------ answers
+
+    def answer_fn(self, kb: str | None = None):  # type: ignore[no-untyped-def]
+        raise NotImplementedError("answer generation is not built yet; use --retrieval-only")
