@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from rag.evaluation import metrics as m
 from rag.evaluation.cli import DEFAULT_DATASET, _texts_by_name
 from rag.evaluation.dataset import load_dataset
@@ -18,6 +16,10 @@ from rag.keyword_index import KeywordIndex, tokenize
 from rag.knowledge_base import KnowledgeBase
 from rag.retrieval import reciprocal_rank_fusion
 from rag.service import RagService
+
+
+GRID = [(1, 1, 60), (1, 1, 10), (1, 1.5, 5), (1, 1.5, 10), (1, 1.5, 20), (1, 2, 5), (1, 2, 10),
+        (1, 2, 20), (1, 2, 30), (1, 3, 10), (1, 3, 20), (1, 1.25, 10)]
 
 
 def main() -> None:
@@ -47,14 +49,13 @@ def main() -> None:
     for tok_name, tok in tokenizers.items():
         index = KeywordIndex([tok(contexts[c]) for c in snap.chunk_ids])
         bm25 = [[snap.chunk_ids[p] for p, _ in index.search(tok(it.question), n)] for it in items]
-        for wd, wb, k in [(1, 1, 60), (1, 1.5, 60), (1, 2, 60), (0.7, 1, 20), (1, 1, 10), (1, 1.5, 10), (1, 2, 20)]:
+        for wd, wb, k in GRID:
             ranks = []
             for it, d, b in zip(items, dense, bm25, strict=True):
                 fused = [cid for cid, _ in reciprocal_rank_fusion([(d, wd), (b, wb)], k)][:10]
                 ranks.append(m.first_rank([holds(c, it) for c in fused]))
             print(f"{tok_name:8s} dense={wd} bm25={wb} k={k}: hit@1={m.mean([m.hit_at(r, 1) for r in ranks])} "
                   f"hit@5={m.mean([m.hit_at(r, 5) for r in ranks])} mrr={m.mean([m.reciprocal_rank(r) for r in ranks])}")
-    _ = np
 
 
 if __name__ == "__main__":

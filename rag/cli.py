@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path)
     p.add_argument("--kb")
 
+    sub.add_parser("models", help="prepare the bundled models once (build, verify, cache)")
+
     kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(dest="kb_command", required=True)
     kb.add_parser("list", help="list knowledge bases with document and chunk counts")
 
@@ -59,6 +61,8 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return _ingest(service, args)
     if args.command == "search":
         return _search(service, args)
+    if args.command == "models":
+        return _models(service)
     if args.command == "remove":
         if service.remove(args.path, args.kb):
             print(f"removed {args.path}")
@@ -103,6 +107,14 @@ def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> No
         print(f"[{hit.rank}] {hit.score:.4f}  {hit.source}  {hit.section}  ({hit.start}-{hit.end})")
         print("    " + hit.text.replace("\n", " ")[:200])
     print()
+
+
+def _models(service: RagService) -> int:
+    from rag.embeddings.bundled_e5 import ensure_bundled_e5
+
+    folder = ensure_bundled_e5(service.settings.cache_dir)
+    print(f"embedding model: {folder}")
+    return 0
 
 
 def _kb_list(service: RagService) -> int:

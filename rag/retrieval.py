@@ -18,9 +18,9 @@ class EmptyQueryError(ValueError):
 
 @dataclass(frozen=True)
 class FusionWeights:
-    rrf_k: int = 60
+    rrf_k: int = 10
     dense: float = 1.0
-    bm25: float = 1.0
+    bm25: float = 2.0
     candidates: int = 40
 
 

@@ -41,8 +41,9 @@ class Settings(BaseSettings):
 
     # Embeddings: the bundled e5 model, or any sentence-transformers name or folder
     embedding_model: str = BUNDLED_E5
-    # int8 dynamic quantisation of the Linear layers: about 2x faster on CPU
-    embedding_int8: bool = True
+    # int8 dynamic quantisation of the Linear layers: ~1.4x faster on CPU, but it moves
+    # e5's narrowly spaced scores enough to cost retrieval quality (benchmarks/README.md)
+    embedding_int8: bool = False
     embedding_batch_size: int = 16
     threads: int = 2
 
@@ -52,10 +53,12 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 5
+    # Fusion tuned on eval/jinan_qa.jsonl with benchmarks/fusion_sweep.py: BM25 carries
+    # exact names and numbers better than e5-small, and a small k trusts the top ranks.
     candidates: int = 40  # per retriever, before fusion
-    rrf_k: int = 60
+    rrf_k: int = 10
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 2.0
 
     @classmethod
     def settings_customise_sources(

@@ -32,3 +32,20 @@ def settings(tmp_path: Path, corpus: Path) -> Settings:
 def service(settings: Settings) -> RagService:
     """The real pipeline with the model-free embedder (fast plumbing tests)."""
     return RagService(settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The default embedding model, built once into the user cache and shared."""
+    from rag.embeddings.sentence_transformer import embedder_from_settings
+
+    return embedder_from_settings(Settings())
+
+
+@pytest.fixture(scope="session")
+def bundled_service(tmp_path_factory, real_embedder) -> RagService:  # type: ignore[no-untyped-def]
+    """The bundled corpus ingested with the real model into a temporary index."""
+    index_dir = tmp_path_factory.mktemp("bundled-index")
+    service = RagService(Settings(index_dir=index_dir), embedder=real_embedder)
+    service.ingest(progress=False)
+    return service

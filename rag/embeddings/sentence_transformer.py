@@ -40,7 +40,7 @@ class SentenceTransformerEmbedder:
                 self._model, {torch.nn.Linear}, dtype=torch.qint8
             )
         self.model_id = model
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
         self._prompts = set(self._model.prompts)
         self._batch_size = batch_size
         self.show_progress = show_progress
