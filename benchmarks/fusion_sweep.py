@@ -17,9 +17,20 @@ from rag.knowledge_base import KnowledgeBase
 from rag.retrieval import reciprocal_rank_fusion
 from rag.service import RagService
 
-
-GRID = [(1, 1, 60), (1, 1, 10), (1, 1.5, 5), (1, 1.5, 10), (1, 1.5, 20), (1, 2, 5), (1, 2, 10),
-        (1, 2, 20), (1, 2, 30), (1, 3, 10), (1, 3, 20), (1, 1.25, 10)]
+GRID = [
+    (1, 1, 60),
+    (1, 1, 10),
+    (1, 1.5, 5),
+    (1, 1.5, 10),
+    (1, 1.5, 20),
+    (1, 2, 5),
+    (1, 2, 10),
+    (1, 2, 20),
+    (1, 2, 30),
+    (1, 3, 10),
+    (1, 3, 20),
+    (1, 1.25, 10),
+]
 
 
 def main() -> None:
@@ -42,8 +53,10 @@ def main() -> None:
 
     def holds(cid: int, item) -> bool:  # type: ignore[no-untyped-def]
         r = rows[cid]
-        return any(src == r.source and any(m.covers((r.start, r.end), s) for s in spans)
-                   for src, spans in locator.spans(item))
+        return any(
+            src == r.source and any(m.covers((r.start, r.end), s) for s in spans)
+            for src, spans in locator.spans(item)
+        )
 
     tokenizers = {"search": tokenize}
     for tok_name, tok in tokenizers.items():
@@ -54,8 +67,10 @@ def main() -> None:
             for it, d, b in zip(items, dense, bm25, strict=True):
                 fused = [cid for cid, _ in reciprocal_rank_fusion([(d, wd), (b, wb)], k)][:10]
                 ranks.append(m.first_rank([holds(c, it) for c in fused]))
-            print(f"{tok_name:8s} dense={wd} bm25={wb} k={k}: hit@1={m.mean([m.hit_at(r, 1) for r in ranks])} "
-                  f"hit@5={m.mean([m.hit_at(r, 5) for r in ranks])} mrr={m.mean([m.reciprocal_rank(r) for r in ranks])}")
+            print(
+                f"{tok_name:8s} dense={wd} bm25={wb} k={k}: hit@1={m.mean([m.hit_at(r, 1) for r in ranks])} "
+                f"hit@5={m.mean([m.hit_at(r, 5) for r in ranks])} mrr={m.mean([m.reciprocal_rank(r) for r in ranks])}"
+            )
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class ChunkRow:
     start: int
     end: int
     text: str
+    context: str
 
 
 class Catalog:
@@ -126,16 +127,32 @@ class Catalog:
             cur = db.execute(
                 "INSERT INTO documents (path, name, content_hash, pipeline, loader, encoding, text,"
                 " ingested_at) VALUES (?,?,?,?,?,?,?,?)",
-                (path, doc.path.name, content_hash, pipeline, doc.loader, doc.encoding, doc.text,
-                 datetime.now(UTC).isoformat(timespec="seconds")),
+                (
+                    path,
+                    doc.path.name,
+                    content_hash,
+                    pipeline,
+                    doc.loader,
+                    doc.encoding,
+                    doc.text,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                ),
             )
             doc_id = cur.lastrowid
             db.executemany(
                 "INSERT INTO chunks (doc_id, ord, start, end, section, context, tokens, vector)"
                 " VALUES (?,?,?,?,?,?,?,?)",
                 [
-                    (doc_id, n, c.start, c.end, c.section, c.context, tok,
-                     np.asarray(vec, np.float32).tobytes())
+                    (
+                        doc_id,
+                        n,
+                        c.start,
+                        c.end,
+                        c.section,
+                        c.context,
+                        tok,
+                        np.asarray(vec, np.float32).tobytes(),
+                    )
                     for n, (c, vec, tok) in enumerate(zip(chunks, vectors, tokens, strict=True))
                 ],
             )
@@ -194,7 +211,7 @@ class Catalog:
         with self.connect() as db:
             rows = db.execute(
                 "SELECT c.id, d.name, d.path, c.section, c.start, c.end,"
-                " substr(d.text, c.start + 1, c.end - c.start)"
+                " substr(d.text, c.start + 1, c.end - c.start), c.context"
                 f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
                 list(ids),
             ).fetchall()

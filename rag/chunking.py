@@ -137,7 +137,9 @@ def parse_blocks(text: str) -> list[_Block]:
             group = _heading_group(lines, i)
             deepest = path.deepest_unnumbered()
             first_level = (
-                _UNNUMBERED_LEVEL if deepest is None else max(_UNNUMBERED_LEVEL, deepest - len(group) + 1)
+                _UNNUMBERED_LEVEL
+                if deepest is None
+                else max(_UNNUMBERED_LEVEL, deepest - len(group) + 1)
             )
             for k, heading in enumerate(group):
                 path.push(first_level + k, heading.text)
@@ -298,7 +300,9 @@ def _table_chunks(block: _Block, size: int, overlap: int) -> list[Chunk]:
         span = ([caption, *header] if n == 0 else []) + window
         rows = " | ".join(cell.text for cell in window)
         context = "\n".join(part for part in (_short_section(section), header_text, rows) if part)
-        chunks.append(Chunk(start=span[0].start, end=span[-1].end, section=section, context=context))
+        chunks.append(
+            Chunk(start=span[0].start, end=span[-1].end, section=section, context=context)
+        )
     return chunks
 
 

@@ -7,7 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from rag.answer.pipeline import Answer
 from rag.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+from rag.llm.base import LLMError
 from rag.loaders import LoaderError
 from rag.retrieval import EmptyQueryError
 from rag.service import RagService
@@ -15,7 +17,9 @@ from rag.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Local, offline Q&A over your documents.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Local, offline Q&A over your documents."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="index files or folders (default: the bundled corpus)")
@@ -29,13 +33,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kb")
     p.add_argument("--json", action="store_true", help="print a JSON list")
 
+    p = sub.add_parser("ask", help="answer a question with citations (streams to the terminal)")
+    p.add_argument("question", nargs="?", help="without it, an interactive chat with follow-ups")
+    p.add_argument("--kb")
+    p.add_argument(
+        "--json", action="store_true", help="print {answer, citations, refused, retrieved, timings}"
+    )
+
     p = sub.add_parser("remove", help="delete a document's chunks and vectors")
     p.add_argument("path", type=Path)
     p.add_argument("--kb")
 
     sub.add_parser("models", help="prepare the bundled models once (build, verify, cache)")
 
-    kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(dest="kb_command", required=True)
+    kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(
+        dest="kb_command", required=True
+    )
     kb.add_parser("list", help="list knowledge bases with document and chunk counts")
 
     from rag.evaluation.cli import add_eval_parser
@@ -48,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     service = RagService(Settings())
     try:
-        return int(args.handler(service, args)) if hasattr(args, "handler") else _dispatch(service, args)
-    except (KnowledgeBaseError, LoaderError, EmptyQueryError) as exc:
+        return (
+            int(args.handler(service, args))
+            if hasattr(args, "handler")
+            else _dispatch(service, args)
+        )
+    except (KnowledgeBaseError, LoaderError, EmptyQueryError, LLMError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -61,13 +78,18 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return _ingest(service, args)
     if args.command == "search":
         return _search(service, args)
+    if args.command == "ask":
+        return _ask(service, args)
     if args.command == "models":
         return _models(service)
     if args.command == "remove":
         if service.remove(args.path, args.kb):
             print(f"removed {args.path}")
             return 0
-        print(f"error: {args.path} is not in knowledge base {service.kb_name(args.kb)!r}", file=sys.stderr)
+        print(
+            f"error: {args.path} is not in knowledge base {service.kb_name(args.kb)!r}",
+            file=sys.stderr,
+        )
         return 2
     return _kb_list(service)
 
@@ -98,7 +120,10 @@ def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> No
     hits = service.search(query, args.k, args.kb)
     if args.json:
         rows = [
-            {k: h.to_json()[k] for k in ("rank", "score", "source", "section", "start", "end", "text")}
+            {
+                k: h.to_json()[k]
+                for k in ("rank", "score", "source", "section", "start", "end", "text")
+            }
             for h in hits
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -109,11 +134,64 @@ def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> No
     print()
 
 
+def _ask(service: RagService, args: argparse.Namespace) -> int:
+    from rag.llm.base import ChatMessage
+
+    pipeline = service.answer_pipeline(args.kb)
+    if args.question is not None:
+        if args.json:
+            print(
+                json.dumps(pipeline.answer(args.question).to_json(), ensure_ascii=False, indent=2)
+            )
+        else:
+            _stream_answer(pipeline, args.question, [])
+        return 0
+    print(
+        "Ask a question (empty line or Ctrl-D to quit); follow-ups are understood.", file=sys.stderr
+    )
+    history: list[ChatMessage] = []
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        try:
+            answer = _stream_answer(pipeline, line, history)
+        except EmptyQueryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        history += [ChatMessage("user", line.strip()), ChatMessage("assistant", answer.text)]
+    return 0
+
+
+def _stream_answer(pipeline, question: str, history: list) -> Answer:
+    answer = None
+    for event in pipeline.stream(question, history):
+        if event.kind == "token":
+            print(event.text, end="", flush=True)
+        elif event.kind == "replace":
+            print("\n(checked against the passages: no supported answer)\n" + event.text, end="")
+        elif event.kind == "done":
+            answer = event.answer
+    assert answer is not None
+    print()
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.source} · {c.section} ({c.start}-{c.end}): {c.text[:80]}")
+    t = answer.timings
+    print(
+        f"  ({t.get('first_token_ms', 0) / 1000:.1f} s to first words, {t['total_ms'] / 1000:.1f} s in all)",
+        file=sys.stderr,
+    )
+    return answer
+
+
 def _models(service: RagService) -> int:
     from rag.embeddings.bundled_e5 import ensure_bundled_e5
 
     folder = ensure_bundled_e5(service.settings.cache_dir)
     print(f"embedding model: {folder}")
+    if service.settings.llm_backend == "llama_cpp" and not service.settings.llm_model_path:
+        from rag.llm.bundled_qwen import ensure_bundled_gguf
+
+        print(f"language model: {ensure_bundled_gguf(service.settings.cache_dir)}")
     return 0
 
 

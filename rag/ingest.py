@@ -97,8 +97,13 @@ def ingest(
     with kb.write_lock():
         kb.check_embedder(embedder, claim=True)
         files = discover(paths, report)
-        bar = tqdm(files, desc=f"Ingesting into {kb.name}", unit="file", disable=not progress,
-                   file=sys.stderr)
+        bar = tqdm(
+            files,
+            desc=f"Ingesting into {kb.name}",
+            unit="file",
+            disable=not progress,
+            file=sys.stderr,
+        )
         for path in bar:
             bar.set_postfix_str(path.name[-40:])
             try:
@@ -141,8 +146,14 @@ def _ingest_file(
 
 def _embed(chunks: list[Chunk], embedder: Embedder, batch_size: int, progress: bool) -> np.ndarray:
     parts = []
-    with tqdm(total=len(chunks), desc="  embedding", unit="chunk", leave=False,
-              disable=not progress, file=sys.stderr) as bar:
+    with tqdm(
+        total=len(chunks),
+        desc="  embedding",
+        unit="chunk",
+        leave=False,
+        disable=not progress,
+        file=sys.stderr,
+    ) as bar:
         for i in range(0, len(chunks), batch_size):
             batch = [c.context for c in chunks[i : i + batch_size]]
             parts.append(embedder.embed_passages(batch))

@@ -99,7 +99,9 @@ class KnowledgeBase:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                print(f"Waiting for another ingest into {self.name!r} to finish...", file=sys.stderr)
+                print(
+                    f"Waiting for another ingest into {self.name!r} to finish...", file=sys.stderr
+                )
                 fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -138,7 +140,7 @@ class KnowledgeBase:
         return int(self.catalog.get_meta("embedding_dim") or 0) or 1
 
 
-def _empty(dim: int):  # type: ignore[no-untyped-def]
+def _empty(dim: int):
     import numpy as np
 
     return np.zeros((0, dim), np.float32)

@@ -65,16 +65,24 @@ class HybridRetriever:
         rows = self.kb.catalog.chunk_rows([cid for cid, _ in fused])
         dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
         bm25_rank = {cid: r for r, cid in enumerate(bm25, start=1)}
-        hits = []
+        hits: list[SearchHit] = []
         for cid, score in fused:
             row = rows.get(cid)
             if row is None:  # removed by an ingest since the snapshot was read
                 continue
             hits.append(
                 SearchHit(
-                    rank=len(hits) + 1, score=round(score, 6), source=row.source, section=row.section,
-                    start=row.start, end=row.end, text=row.text, chunk_id=cid,
-                    dense_rank=dense_rank.get(cid), bm25_rank=bm25_rank.get(cid),
+                    rank=len(hits) + 1,
+                    score=round(score, 6),
+                    source=row.source,
+                    section=row.section,
+                    start=row.start,
+                    end=row.end,
+                    text=row.text,
+                    chunk_id=cid,
+                    dense_rank=dense_rank.get(cid),
+                    bm25_rank=bm25_rank.get(cid),
+                    context=row.context,
                 )
             )
         return hits

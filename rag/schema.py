@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ class SearchHit:
     chunk_id: int
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    # what the models saw: document title, section and text (not printed by search)
+    context: str = field(default="", repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("context")
+        return data

@@ -10,32 +10,42 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from rag.answer.pipeline import Answer, AnswerPipeline, AnswerSettings, Prompts
 from rag.embeddings.base import Embedder
 from rag.ingest import ChunkingSettings, IngestReport, ingest, remove
 from rag.knowledge_base import KnowledgeBase, validate_kb_name
+from rag.llm.base import ChatMessage, ChatModel
 from rag.retrieval import FusionWeights, HybridRetriever
 from rag.schema import SearchHit
 from rag.settings import Settings
 
 
 class RagService:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        llm: ChatModel | None = None,
+    ):
         self.settings = settings or Settings()
         self._embedder = embedder
+        self._llm = llm
         self._retrievers: dict[str, HybridRetriever] = {}
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from rag.embeddings.lazy import LazyEmbedder
             from rag.embeddings.sentence_transformer import embedder_from_settings
 
-            started = time.perf_counter()
-            print(f"Loading embedding model {self.settings.embedding_model}...", file=sys.stderr)
-            self._embedder = embedder_from_settings(self.settings)
-            print(f"  ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+            self._embedder = LazyEmbedder(
+                self.settings.embedding_model, lambda: embedder_from_settings(self.settings)
+            )
         return self._embedder
 
     @cached_property
@@ -48,7 +58,11 @@ class RagService:
     # ------------------------------------------------------------------ ingest
 
     def ingest(
-        self, paths: list[Path] | None = None, kb: str | None = None, *, rebuild: bool = False,
+        self,
+        paths: list[Path] | None = None,
+        kb: str | None = None,
+        *,
+        rebuild: bool = False,
         progress: bool = True,
     ) -> IngestReport:
         name = self.kb_name(kb)
@@ -57,16 +71,28 @@ class RagService:
             return self._rebuild(paths, name, progress)
         self._retrievers.pop(name, None)
         knowledge_base = KnowledgeBase.open(self.settings, name)
-        return ingest(paths, knowledge_base, self.embedder, self.chunking,
-                      batch_size=self.settings.embedding_batch_size * 2, progress=progress)
+        return ingest(
+            paths,
+            knowledge_base,
+            self.embedder,
+            self.chunking,
+            batch_size=self.settings.embedding_batch_size * 2,
+            progress=progress,
+        )
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
         """Build into a side folder and swap it in: the old index serves until the end."""
         final = self.settings.kb_dir(name)
         staging = final.with_name(f".{name}.rebuild-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
-        report = ingest(paths, KnowledgeBase(staging), self.embedder, self.chunking,
-                        batch_size=self.settings.embedding_batch_size * 2, progress=progress)
+        report = ingest(
+            paths,
+            KnowledgeBase(staging),
+            self.embedder,
+            self.chunking,
+            batch_size=self.settings.embedding_batch_size * 2,
+            progress=progress,
+        )
         trash = final.with_name(f".{name}.old-{os.getpid()}")
         if final.exists():
             os.replace(final, trash)
@@ -96,5 +122,42 @@ class RagService:
 
     # ------------------------------------------------------------------ answers
 
-    def answer_fn(self, kb: str | None = None):  # type: ignore[no-untyped-def]
-        raise NotImplementedError("answer generation is not built yet; use --retrieval-only")
+    @property
+    def llm(self) -> ChatModel:
+        if self._llm is None:
+            from rag.llm import chat_model_from_settings
+
+            started = time.perf_counter()
+            print(
+                f"Loading the language model ({self.settings.llm_backend})...",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._llm = chat_model_from_settings(self.settings)
+            print(f"  ready in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+        return self._llm
+
+    def answer_pipeline(self, kb: str | None = None) -> AnswerPipeline:
+        s = self.settings
+        return AnswerPipeline(
+            self.retriever(kb),
+            self.llm,
+            Prompts.load(s.prompts_dir),
+            AnswerSettings(
+                s.answer_passages,
+                s.answer_context_chars,
+                s.llm_max_tokens,
+                s.refusal_min_coverage,
+                s.refusal_min_cited_coverage,
+            ),
+        )
+
+    def ask(
+        self, question: str, history: Sequence[ChatMessage] = (), kb: str | None = None
+    ) -> Answer:
+        return self.answer_pipeline(kb).answer(question, history)
+
+    def answer_fn(self, kb: str | None = None) -> Callable[[str], dict[str, Any]]:
+        """question -> the JSON of `rag ask --json`, for the evaluation."""
+        pipeline = self.answer_pipeline(kb)
+        return lambda question: pipeline.answer(question).to_json()

@@ -60,6 +60,26 @@ class Settings(BaseSettings):
     dense_weight: float = 1.0
     bm25_weight: float = 2.0
 
+    # Language model: "llama_cpp" (bundled Qwen2.5-1.5B GGUF), "openai", "transformers"
+    llm_backend: str = "llama_cpp"
+    llm_model_path: str | None = None  # a GGUF (llama_cpp) or a model folder (transformers)
+    llm_base_url: str | None = None  # openai: e.g. http://gpu-box:8000/v1
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_context_tokens: int = 4096
+    llm_max_tokens: int = 220  # answers stop here: about 11 s at 20 tokens/s
+
+    # Answers: the passages given to the model, in characters (~1.4 per Qwen token);
+    # at ~150 prompt tokens/s this budget decides the wait before the first token.
+    answer_passages: int = 5
+    answer_context_chars: int = 900
+    # Refuse before generating when the passages cover less of the question's specific
+    # terms than this (calibrated with benchmarks/calibrate_refusal.py)
+    refusal_min_coverage: float = 0.4
+    # ... and after generating, when the passages the answer cites cover less than this
+    refusal_min_cited_coverage: float = 0.0
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+
     @classmethod
     def settings_customise_sources(
         cls,

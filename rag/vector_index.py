@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 
-def build_index(vectors: np.ndarray, dim: int):  # type: ignore[no-untyped-def]
+def build_index(vectors: np.ndarray, dim: int):
     """Exact inner-product search: vectors are L2-normalised, so it is cosine.
     Flat is exact and fast enough up to a few hundred thousand chunks on 2 cores."""
     import faiss
@@ -23,7 +23,7 @@ def snapshot_path(kb_dir: Path, generation: int) -> Path:
     return kb_dir / f"vectors-{generation}.faiss"
 
 
-def write_snapshot(index, kb_dir: Path, generation: int) -> Path:  # type: ignore[no-untyped-def]
+def write_snapshot(index, kb_dir: Path, generation: int) -> Path:
     import faiss
 
     target = snapshot_path(kb_dir, generation)
@@ -38,7 +38,7 @@ def write_snapshot(index, kb_dir: Path, generation: int) -> Path:  # type: ignor
     return target
 
 
-def read_snapshot(kb_dir: Path, generation: int, expected_rows: int):  # type: ignore[no-untyped-def]
+def read_snapshot(kb_dir: Path, generation: int, expected_rows: int):
     """The snapshot for this generation, or None when it is missing or does not match."""
     import faiss
 

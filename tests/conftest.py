@@ -49,3 +49,9 @@ def bundled_service(tmp_path_factory, real_embedder) -> RagService:  # type: ign
     service = RagService(Settings(index_dir=index_dir), embedder=real_embedder)
     service.ingest(progress=False)
     return service
+
+
+@pytest.fixture(scope="session")
+def answering_service(bundled_service: RagService) -> RagService:
+    """The bundled corpus with the real bundled language model (llama.cpp)."""
+    return bundled_service

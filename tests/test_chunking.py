@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 
 from rag.chunking import (
@@ -55,7 +56,7 @@ def test_long_sentence_is_cut_between_words_never_inside_a_number() -> None:
     pieces = split_long(Line(0, len(text), text), size=50)
     assert "".join(p.text for p in pieces) == text
     assert all(len(p.text) <= 50 for p in pieces)
-    for a, b in zip(pieces, pieces[1:], strict=False):
+    for a, b in itertools.pairwise(pieces):
         assert not (a.text[-1].isdigit() and b.text[0] in "0123456789."), (a.text, b.text)
 
 
@@ -64,7 +65,7 @@ def test_chunks_respect_size_and_overlap() -> None:
     chunks = chunk_document(text, size=120, overlap=40)
     assert len(chunks) > 5
     assert max(c.end - c.start for c in chunks) <= 120
-    overlapping = sum(1 for a, b in zip(chunks, chunks[1:], strict=False) if b.start < a.end)
+    overlapping = sum(1 for a, b in itertools.pairwise(chunks) if b.start < a.end)
     assert overlapping >= len(chunks) // 2
 
 

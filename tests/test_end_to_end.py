@@ -18,7 +18,11 @@ pytestmark = pytest.mark.real_model
 KNOWN = [
     ("外商投资里制造业要占多大比例?", "000_581289e1ba8d9161.txt", "制造业外资占比达到15%以上"),
     ("2021年要开工建设哪几条地铁线路?", "001_bf0516e3f1e3eb90.txt", "6号线"),
-    ("绿色低碳三年行动计划一共有多少个重点项目,总投资多少?", "002_1824ceb6be6e956b.txt", "2.4万亿元"),
+    (
+        "绿色低碳三年行动计划一共有多少个重点项目,总投资多少?",
+        "002_1824ceb6be6e956b.txt",
+        "2.4万亿元",
+    ),
     ("工业强市计划要建成多少5G基站?", "003_5c61c9380c1bade9.txt", "5G基站"),
     ("高新区十四五时期森林覆盖率的目标是多少?", "004_c8c838cd66009828.txt", "26.1"),
 ]
@@ -29,7 +33,9 @@ def test_bundled_corpus_is_fully_indexed(bundled_service: RagService) -> None:
 
     kb = KnowledgeBase.open_existing(bundled_service.settings)
     docs = kb.catalog.documents()
-    assert sorted(d.name for d in docs) == sorted(p.name for p in bundled_service.settings.corpus_dir.glob("*.txt"))
+    assert sorted(d.name for d in docs) == sorted(
+        p.name for p in bundled_service.settings.corpus_dir.glob("*.txt")
+    )
     assert kb.snapshot().vectors.ntotal == kb.catalog.count_chunks() > 300
 
 
@@ -69,8 +75,21 @@ def test_retrieval_eval_on_the_bundled_set_stays_above_the_floor(
 def test_search_json_from_the_command_line(bundled_service: RagService) -> None:
     env = {"RAG_INDEX_DIR": str(bundled_service.settings.index_dir), "PATH": ""}
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "search", "高新区2025年高新技术企业目标", "--k", "3", "--json"],
-        capture_output=True, text=True, env={**_base_env(), **env}, check=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "search",
+            "高新区2025年高新技术企业目标",
+            "--k",
+            "3",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**_base_env(), **env},
+        check=True,
+        timeout=300,
     ).stdout
     rows = json.loads(out)
     assert [r["rank"] for r in rows] == [1, 2, 3]

@@ -63,7 +63,9 @@ def test_remove_deletes_rows_and_vectors(service: RagService, corpus: Path) -> N
     assert not service.remove(corpus / "plan.txt")
 
 
-def test_bad_files_are_reported_and_the_others_still_ingested(service: RagService, corpus: Path) -> None:
+def test_bad_files_are_reported_and_the_others_still_ingested(
+    service: RagService, corpus: Path
+) -> None:
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 10)

@@ -11,7 +11,9 @@ import numpy as np
 class Embedder(Protocol):
     #: recorded in each index; an index refuses an embedder with another id
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised."""

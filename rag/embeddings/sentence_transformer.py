@@ -65,7 +65,9 @@ class SentenceTransformerEmbedder:
         return self._encode([text], "query")[0]
 
 
-def embedder_from_settings(settings: Settings, show_progress: bool = False) -> SentenceTransformerEmbedder:
+def embedder_from_settings(
+    settings: Settings, show_progress: bool = False
+) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(
         settings.embedding_model,
         cache_dir=settings.cache_dir,

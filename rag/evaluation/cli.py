@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 DEFAULT_DATASET = PROJECT_ROOT / "eval" / "jinan_qa.jsonl"
 
 
-def add_eval_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the assistant on a question-answer set")
     p.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     p.add_argument("--kb")
@@ -43,13 +43,18 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
     items = items[: args.limit] if args.limit else items
     kb_name = service.kb_name(args.kb)
     if kb_name == service.settings.kb and not service.settings.kb_dir(kb_name).exists():
-        print(f"Knowledge base {kb_name!r} is missing: ingesting the bundled corpus first.", file=sys.stderr)
+        print(
+            f"Knowledge base {kb_name!r} is missing: ingesting the bundled corpus first.",
+            file=sys.stderr,
+        )
         service.ingest(kb=kb_name)
     kb = KnowledgeBase.open_existing(service.settings, kb_name)
     locator = EvidenceLocator(_texts_by_name(kb))
     for source in sorted(locator.missing_sources(items)):
-        print(f"warning: {source} is not in knowledge base {kb_name!r}; its evidence cannot be found",
-              file=sys.stderr)
+        print(
+            f"warning: {source} is not in knowledge base {kb_name!r}; its evidence cannot be found",
+            file=sys.stderr,
+        )
 
     retriever = service.retriever(kb_name)
     answer = None if args.retrieval_only else service.answer_fn(kb_name)
@@ -57,13 +62,20 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
     results = run_items(items, retriever.search, locator, answer)
     summary = summarise(results)
     run_info = {
-        "dataset": str(args.dataset), "kb": kb_name, "items": len(items),
-        "retrieval_only": bool(args.retrieval_only), "seconds": round(time.perf_counter() - started, 1),
+        "dataset": str(args.dataset),
+        "kb": kb_name,
+        "items": len(items),
+        "retrieval_only": bool(args.retrieval_only),
+        "seconds": round(time.perf_counter() - started, 1),
         "embedding_model": service.settings.embedding_model,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     report = build_report(summary, results, run_info)
-    comparison = compare(json.loads(args.compare.read_text(encoding="utf-8")), report) if args.compare else None
+    comparison = (
+        compare(json.loads(args.compare.read_text(encoding="utf-8")), report)
+        if args.compare
+        else None
+    )
     out = args.out or PROJECT_ROOT / "eval" / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     path = write_report(report, out, comparison)
     print(_headline(summary))
@@ -71,7 +83,10 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
         print(format_comparison(comparison))
     print(f"report: {path} and {path.with_suffix('.html')}")
     if args.min_hit5 is not None and (summary.get("hit@5") or 0) < args.min_hit5:
-        print(f"FAIL: hit@5 {summary.get('hit@5')} is below the floor {args.min_hit5}", file=sys.stderr)
+        print(
+            f"FAIL: hit@5 {summary.get('hit@5')} is below the floor {args.min_hit5}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -80,8 +95,18 @@ def _texts_by_name(kb: KnowledgeBase) -> dict[str, str]:
     return {d.name: kb.catalog.document_text(d.id) for d in kb.catalog.documents()}
 
 
-def _headline(summary: dict) -> str:  # type: ignore[type-arg]
-    keys = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr", "all_evidence@5", "answer_accuracy",
-            "refusal_rate", "false_refusal_rate", "citation_precision"]
+def _headline(summary: dict) -> str:
+    keys = [
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "hit@10",
+        "mrr",
+        "all_evidence@5",
+        "answer_accuracy",
+        "refusal_rate",
+        "false_refusal_rate",
+        "citation_precision",
+    ]
     parts = [f"{k}={summary[k]}" for k in keys if summary.get(k) is not None]
     return f"{summary['items']} items: " + "  ".join(parts)

@@ -48,7 +48,9 @@ def parse_item(obj: dict, where: str) -> EvalItem:
         raise DatasetError(f"{where}: type {obj['type']!r} is not one of {sorted(TYPES)}")
     difficulty = obj.get("difficulty", "medium")
     if difficulty not in DIFFICULTIES:
-        raise DatasetError(f"{where}: difficulty {difficulty!r} is not one of {sorted(DIFFICULTIES)}")
+        raise DatasetError(
+            f"{where}: difficulty {difficulty!r} is not one of {sorted(DIFFICULTIES)}"
+        )
     must = obj.get("must_contain") or []
     if not isinstance(must, list) or not all(isinstance(m, str) and m for m in must):
         raise DatasetError(f"{where}: must_contain must be a list of non-empty strings")
@@ -63,8 +65,13 @@ def parse_item(obj: dict, where: str) -> EvalItem:
     elif not evidence or not must:
         raise DatasetError(f"{where}: an answerable item needs source, evidence and must_contain")
     return EvalItem(
-        id=obj["id"], question=obj["question"], answer=obj["answer"], type=obj["type"],
-        difficulty=difficulty, must_contain=tuple(must), evidence=evidence,
+        id=obj["id"],
+        question=obj["question"],
+        answer=obj["answer"],
+        type=obj["type"],
+        difficulty=difficulty,
+        must_contain=tuple(must),
+        evidence=evidence,
     )
 
 

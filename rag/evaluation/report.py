@@ -11,16 +11,30 @@ from typing import Any
 from rag.evaluation.runner import HIT_KS, ItemResult
 
 HEADLINE = [
-    "hit@1", "hit@3", "hit@5", "hit@10", "mrr", "all_evidence@5", "answer_accuracy", "char_f1",
-    "rouge_l", "refusal_rate", "false_refusal_rate", "citation_precision",
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "mrr",
+    "all_evidence@5",
+    "answer_accuracy",
+    "char_f1",
+    "rouge_l",
+    "refusal_rate",
+    "false_refusal_rate",
+    "citation_precision",
 ]
 
 
-def build_report(summary: dict[str, Any], results: list[ItemResult], run_info: dict[str, Any]) -> dict[str, Any]:
+def build_report(
+    summary: dict[str, Any], results: list[ItemResult], run_info: dict[str, Any]
+) -> dict[str, Any]:
     return {"run": run_info, "metrics": summary, "items": [r.to_json() for r in results]}
 
 
-def write_report(report: dict[str, Any], out_dir: Path, comparison: dict[str, Any] | None = None) -> Path:
+def write_report(
+    report: dict[str, Any], out_dir: Path, comparison: dict[str, Any] | None = None
+) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     if comparison is not None:
         report = {**report, "comparison": comparison}
@@ -42,8 +56,11 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Metric deltas and the items that changed between two reports."""
     old_m, new_m = old["metrics"], new["metrics"]
     deltas = {
-        key: {"old": old_m.get(key), "new": new_m.get(key),
-              "delta": round(new_m[key] - old_m[key], 4)}
+        key: {
+            "old": old_m.get(key),
+            "new": new_m.get(key),
+            "delta": round(new_m[key] - old_m[key], 4),
+        }
         for key in HEADLINE
         if isinstance(old_m.get(key), int | float) and isinstance(new_m.get(key), int | float)
     }
@@ -84,13 +101,17 @@ def _bars(title: str, values: dict[str, float | None], scale: float = 1.0, unit:
     width, bar_h, label_w = 560, 22, 190
     height = bar_h * len(rows) + 30
     top = max(scale, *(v for _, v in rows)) or 1.0
-    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
-             f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>',
+    ]
     for i, (label, value) in enumerate(rows):
         y = 24 + i * bar_h
         w = (width - label_w - 70) * value / top
         parts.append(f'<text x="0" y="{y + 14}">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 6}" fill="#4a7bd0"/>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 6}" fill="#4a7bd0"/>'
+        )
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 14}">{value:g}{unit}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -104,18 +125,31 @@ def render_html(report: dict[str, Any]) -> str:
         _bars("hit@5 by source", {k: v.get("hit@5") for k, v in metrics["by_source"].items()}),
     ]
     if "answer_accuracy" in metrics:
-        plots.append(_bars("Answer accuracy by type",
-                           {k: v.get("answer_accuracy") for k, v in metrics["by_type"].items()}))
-    plots.append(_bars("Latency p50 (ms)", {k: v["p50"] for k, v in metrics["latency_ms"].items()},
-                       scale=0, unit=" ms"))
+        plots.append(
+            _bars(
+                "Answer accuracy by type",
+                {k: v.get("answer_accuracy") for k, v in metrics["by_type"].items()},
+            )
+        )
+    plots.append(
+        _bars(
+            "Latency p50 (ms)",
+            {k: v["p50"] for k, v in metrics["latency_ms"].items()},
+            scale=0,
+            unit=" ms",
+        )
+    )
     headline = "".join(
-        f"<tr><td>{escape(k)}</td><td>{metrics[k]}</td></tr>" for k in HEADLINE if metrics.get(k) is not None
+        f"<tr><td>{escape(k)}</td><td>{metrics[k]}</td></tr>"
+        for k in HEADLINE
+        if metrics.get(k) is not None
     )
     failed = [it for it in report["items"] if ItemResult(**it).failed()]
     comparison = report.get("comparison")
     compare_html = (
         f"<h2>Compared with the previous run</h2><pre>{escape(format_comparison(comparison))}</pre>"
-        if comparison else ""
+        if comparison
+        else ""
     )
     run = escape(json.dumps(report["run"], ensure_ascii=False))
     return f"""<!doctype html>

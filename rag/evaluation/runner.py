@@ -43,6 +43,7 @@ class ItemResult:
     char_f1: float | None = None
     rouge_l: float | None = None
     citations_supported: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def failed(self) -> bool:
         if self.type == "unanswerable":
@@ -61,20 +62,25 @@ class EvidenceLocator:
         self._texts = texts_by_source
 
     def spans(self, item: EvalItem) -> list[tuple[str, list[tuple[int, int]]]]:
-        return [(ev.source, m.spans_of(ev.text, self._texts.get(ev.source, ""))) for ev in item.evidence]
+        return [
+            (ev.source, m.spans_of(ev.text, self._texts.get(ev.source, ""))) for ev in item.evidence
+        ]
 
     def missing_sources(self, items: Sequence[EvalItem]) -> set[str]:
         return {ev.source for it in items for ev in it.evidence if ev.source not in self._texts}
 
 
-def _matches(source: str, start: int, end: int, evidence) -> list[int]:  # type: ignore[no-untyped-def]
+def _matches(source: str, start: int, end: int, evidence) -> list[int]:
     return [
-        i for i, (ev_source, spans) in enumerate(evidence)
+        i
+        for i, (ev_source, spans) in enumerate(evidence)
         if ev_source == source and any(m.covers((start, end), span) for span in spans)
     ]
 
 
-def score_retrieval(hits: Sequence[SearchHit], evidence) -> tuple[list[dict[str, Any]], int | None, int | None]:  # type: ignore[no-untyped-def]
+def score_retrieval(
+    hits: Sequence[SearchHit], evidence
+) -> tuple[list[dict[str, Any]], int | None, int | None]:
     retrieved, seen, all_rank = [], set(), None
     for hit in hits:
         found = _matches(hit.source, hit.start, hit.end, evidence)
@@ -86,18 +92,22 @@ def score_retrieval(hits: Sequence[SearchHit], evidence) -> tuple[list[dict[str,
     return retrieved, first, all_rank
 
 
-def _score_answer(result: ItemResult, item: EvalItem, evidence, reply: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _score_answer(result: ItemResult, item: EvalItem, evidence, reply: dict[str, Any]) -> None:
     result.answer = reply["answer"]
     result.refused = bool(reply["refused"])
     result.citations = reply.get("citations", [])
+    result.evidence = reply.get("evidence", {})
     result.timings.update(reply.get("timings", {}))
     if not item.answerable:
         return
-    result.answer_correct = not result.refused and m.contains_all(result.answer or "", item.must_contain)
+    result.answer_correct = not result.refused and m.contains_all(
+        result.answer or "", item.must_contain
+    )
     result.char_f1 = round(m.char_f1(result.answer or "", item.answer), 4)
     result.rouge_l = round(m.rouge_l(result.answer or "", item.answer), 4)
     result.citations_supported = sum(
-        1 for c in result.citations
+        1
+        for c in result.citations
         if _matches(c["source"], c["start"], c["end"], evidence)
         or any(m.normalise(s) in m.normalise(c.get("text", "")) for s in item.must_contain)
     )
@@ -111,16 +121,25 @@ def run_items(
     progress: bool = True,
 ) -> list[ItemResult]:
     results = []
-    for item in tqdm(items, desc="Evaluating", unit="question", disable=not progress, file=sys.stderr):
+    for item in tqdm(
+        items, desc="Evaluating", unit="question", disable=not progress, file=sys.stderr
+    ):
         evidence = locator.spans(item)
         started = time.perf_counter()
         hits = search(item.question, RETRIEVE_K)
         retrieve_ms = (time.perf_counter() - started) * 1000
         retrieved, first, all_rank = score_retrieval(hits, evidence)
         result = ItemResult(
-            id=item.id, question=item.question, type=item.type, difficulty=item.difficulty,
-            sources=item.sources, gold_answer=item.answer, must_contain=list(item.must_contain),
-            retrieved=retrieved, evidence_rank=first, all_evidence_rank=all_rank,
+            id=item.id,
+            question=item.question,
+            type=item.type,
+            difficulty=item.difficulty,
+            sources=item.sources,
+            gold_answer=item.answer,
+            must_contain=list(item.must_contain),
+            retrieved=retrieved,
+            evidence_rank=first,
+            all_evidence_rank=all_rank,
             timings={"search_ms": round(retrieve_ms, 1)},
         )
         if answer is not None:
@@ -140,7 +159,9 @@ def summarise(results: Sequence[ItemResult]) -> dict[str, Any]:
     return summary
 
 
-def _grouped(results: Sequence[ItemResult], keys: Callable[[ItemResult], list[str]]) -> dict[str, Any]:
+def _grouped(
+    results: Sequence[ItemResult], keys: Callable[[ItemResult], list[str]]
+) -> dict[str, Any]:
     groups: dict[str, list[ItemResult]] = defaultdict(list)
     for r in results:
         for key in keys(r):
@@ -156,7 +177,9 @@ def _metrics(results: Sequence[ItemResult]) -> dict[str, Any]:
         for k in HIT_KS:
             out[f"hit@{k}"] = m.mean([m.hit_at(rank, k) for rank in ranks])
         out["mrr"] = m.mean([m.reciprocal_rank(rank) for rank in ranks])
-        multi = [r for r in answerable if len(r.sources) > 1 or r.type in ("multi_hop", "comparison")]
+        multi = [
+            r for r in answerable if len(r.sources) > 1 or r.type in ("multi_hop", "comparison")
+        ]
         if multi:
             out["all_evidence@5"] = m.mean([m.hit_at(r.all_evidence_rank, 5) for r in multi])
     answered = [r for r in results if r.answer is not None]
@@ -190,4 +213,7 @@ def _latencies(results: Sequence[ItemResult]) -> dict[str, dict[str, float | Non
         for stage, ms in r.timings.items():
             if ms is not None:
                 stages[stage].append(ms)
-    return {s: {"p50": m.percentile(v, 50), "p95": m.percentile(v, 95)} for s, v in sorted(stages.items())}
+    return {
+        s: {"p50": m.percentile(v, 50), "p95": m.percentile(v, 95)}
+        for s, v in sorted(stages.items())
+    }

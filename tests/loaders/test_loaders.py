@@ -42,7 +42,12 @@ def test_docx_paragraphs_and_table_cells(tmp_path: Path) -> None:
     document.add_paragraph("第一章 总体要求")
     document.add_paragraph("到2025年高新技术企业达到2500家。")
     table = document.add_table(rows=2, cols=2)
-    for (r, c), value in {(0, 0): "指标", (0, 1): "目标", (1, 0): "研发强度", (1, 1): "6.5"}.items():
+    for (r, c), value in {
+        (0, 0): "指标",
+        (0, 1): "目标",
+        (1, 0): "研发强度",
+        (1, 1): "6.5",
+    }.items():
         table.cell(r, c).text = value
     path = tmp_path / "plan.docx"
     document.save(str(path))
@@ -71,7 +76,9 @@ def test_pdf_with_text_layer(tmp_path: Path) -> None:
         ("image.png", b"\x89PNG\r\n\x1a\n", "unsupported file type .png"),
     ],
 )
-def test_bad_files_fail_with_a_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+def test_bad_files_fail_with_a_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(LoaderError) as err:

@@ -1,0 +1,195 @@
+"""Check every [n] in code: a marker stays only where its passage holds the sentence's
+numbers and most of its key terms; a wrong marker is repaired or dropped, and a
+supported sentence without one gets one.
+
+`CitationStreamer` does this while the answer streams: words go out as they arrive,
+and only a sentence's markers and final stop wait until that sentence is complete.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rag.answer.context import Passage
+from rag.chunking import Line, split_sentences
+from rag.keyword_index import tokenize
+
+MARKER = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]|【\s*(\d+)\s*】)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SENTENCE_END = "。！？!?；;\n"
+# "资料编号：[3]" on a line of its own: a label, not a sentence
+_LABELS = ("资料编号", "资料", "来源", "参考资料", "依据", "出处", "Sources", "Source")
+_LABEL_ONLY = re.compile(rf"^\s*(?:{'|'.join(_LABELS)})?\s*[：:]?\s*$")
+
+
+def _may_become_label(text: str) -> bool:
+    head = text.strip().rstrip("：:")
+    return any(label.startswith(head) for label in _LABELS)
+
+
+MIN_TERM_SUPPORT = 0.5
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the number shown in the answer
+    source: str
+    section: str
+    start: int  # the quoted span, in the document's text
+    end: int
+    text: str
+    chunk_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+
+
+def support(sentence: str, passage: Passage) -> float:
+    """0 when a number of the sentence is missing from the passage, else the share of
+    its key terms that the passage holds."""
+    body = _norm(passage.hit.context or passage.hit.text)
+    numbers = _NUMBER.findall(_norm(sentence))
+    if any(num not in body for num in numbers):
+        return 0.0
+    terms = set(tokenize(sentence))
+    if not terms:
+        return 0.0
+    return len(terms & set(tokenize(passage.hit.context or passage.hit.text))) / len(terms)
+
+
+def choose_markers(sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:
+    """The passage numbers this sentence may cite, best first."""
+    by_n = {p.n: p for p in passages}
+    scores = {p.n: support(sentence, p) for p in passages}
+    kept = [n for n in dict.fromkeys(cited) if n in by_n and scores[n] >= MIN_TERM_SUPPORT]
+    if kept:
+        return kept
+    best = max(scores, key=lambda n: scores[n], default=None)
+    if best is not None and scores[best] >= MIN_TERM_SUPPORT:
+        return [best]
+    return []
+
+
+def quoted_span(sentence: str, passage: Passage) -> tuple[int, int, str]:
+    """The sentence of the passage that best matches the answer sentence."""
+    hit = passage.hit
+    line = Line(hit.start, hit.end, hit.text)
+    terms = set(tokenize(sentence))
+    candidates = [s for s in split_sentences(line) if s.text.strip()]
+    if not candidates:
+        return hit.start, hit.end, hit.text
+    best = max(candidates, key=lambda s: len(terms & set(tokenize(s.text))))
+    lead = len(best.text) - len(best.text.lstrip())
+    text = best.text.strip()
+    return best.start + lead, best.start + lead + len(text), text
+
+
+class CitationStreamer:
+    """Feed model output piece by piece; get back checked text to show."""
+
+    def __init__(self, passages: list[Passage]):
+        self.passages = passages
+        self.citations: list[Citation] = []
+        self.supported_sentences = 0
+        self.sentences = 0
+        self._shown: dict[int, int] = {}  # passage n -> displayed number
+        self._buffer = ""  # the current sentence, raw
+        self._emitted = 0  # characters of its body already sent
+
+    def feed(self, piece: str) -> str:
+        self._buffer += piece
+        out = []
+        while True:
+            done = self._complete_sentence()
+            if done is None:
+                break
+            out.append(self._finish(*done))
+        out.append(self._emit_safe_prefix())
+        return "".join(out)
+
+    def close(self) -> str:
+        if not self._buffer.strip():
+            rest, self._buffer = self._buffer[self._emitted :], ""
+            return rest if not rest.strip() else ""
+        raw, self._buffer = self._buffer, ""
+        return self._finish(raw, "")
+
+    # -- internals
+
+    def _complete_sentence(self) -> tuple[str, str] | None:
+        """(sentence, rest) once a stop and its trailing markers are followed by more text."""
+        for i, ch in enumerate(self._buffer):
+            if ch in _SENTENCE_END:
+                j = i + 1
+                while True:
+                    m = MARKER.match(self._buffer, j)
+                    if not m:
+                        break
+                    j = m.end()
+                rest = self._buffer[j:]
+                if rest.strip() and not rest.lstrip().startswith(("[", "【")):
+                    return self._buffer[:j], rest
+                return None
+        return None
+
+    def _emit_safe_prefix(self) -> str:
+        """Send what cannot change: the body up to any marker or stop still open."""
+        stop = len(self._buffer)
+        for i, ch in enumerate(self._buffer):
+            if ch in "[【" or ch in _SENTENCE_END:
+                stop = i
+                break
+        if stop <= self._emitted or (self._emitted == 0 and _may_become_label(self._buffer[:stop])):
+            return ""
+        out = self._buffer[self._emitted : stop]
+        self._emitted = stop
+        return out
+
+    def _finish(self, raw: str, rest: str) -> str:
+        cited = [
+            int(n)
+            for m in MARKER.finditer(raw)
+            for n in re.split(r"[,，、\s]+", m.group(1) or m.group(2))
+            if n
+        ]
+        clean = MARKER.sub("", raw)
+        stripped = clean.rstrip()
+        stop = stripped[-1] if stripped and stripped[-1] in _SENTENCE_END else ""
+        body = stripped[: len(stripped) - len(stop)] if stop else stripped
+        trailing = clean[len(stripped) :]
+        if _LABEL_ONLY.match(body):
+            self._buffer, self._emitted = rest, 0
+            return trailing if stop == "\n" else ""
+        markers = choose_markers(body, cited, self.passages)
+        if body.strip():
+            self.sentences += 1
+            self.supported_sentences += bool(markers)
+        shown = "".join(f"[{self._display_number(n, body)}]" for n in markers)
+        out = body[self._emitted :] + shown + stop + trailing
+        self._buffer, self._emitted = rest, 0
+        return out
+
+    def _display_number(self, n: int, sentence: str) -> int:
+        if n not in self._shown:
+            self._shown[n] = len(self._shown) + 1
+            passage = next(p for p in self.passages if p.n == n)
+            start, end, text = quoted_span(sentence, passage)
+            self.citations.append(
+                Citation(
+                    self._shown[n],
+                    passage.hit.source,
+                    passage.hit.section,
+                    start,
+                    end,
+                    text,
+                    passage.hit.chunk_id,
+                )
+            )
+        return self._shown[n]

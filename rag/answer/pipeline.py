@@ -1,0 +1,224 @@
+"""The answer pipeline, in the order data flows:
+
+rewrite a follow-up -> retrieve -> choose passages -> check the evidence (refuse early)
+-> generate, streaming, with citations checked sentence by sentence -> final answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from rag.answer.citations import Citation, CitationStreamer
+from rag.answer.context import Passage, select_passages
+from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal
+from rag.answer.rewrite import standalone_question
+from rag.llm.base import ChatMessage, ChatModel
+from rag.retrieval import HybridRetriever, clean_query
+from rag.schema import SearchHit
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: str
+    user: Template
+    rewrite: Template
+
+    @classmethod
+    def load(cls, folder: Path) -> Prompts:
+        def read(name: str) -> str:
+            path = folder / name
+            if not path.exists():
+                raise FileNotFoundError(f"prompt template {path} is missing; restore it from git")
+            return path.read_text(encoding="utf-8")
+
+        return cls(
+            read("answer_system.txt").strip(),
+            Template(read("answer_user.txt")),
+            Template(read("rewrite.txt")),
+        )
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    passages: int = 5
+    context_chars: int = 900
+    max_tokens: int = 220
+    min_coverage: float = 0.5  # of the question, by all passages, before generating
+    min_cited_coverage: float = 0.0  # of the question, by the cited passages, after
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    retrieved: list[SearchHit]
+    timings: dict[str, float] = field(default_factory=dict)
+    refusal_reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "retrieved": [h.to_json() for h in self.retrieved],
+            "timings": self.timings,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """ "token": more text to show; "replace": show `text` instead of what came so far;
+    "done": the final, checked answer."""
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
+
+
+def answer_language(question: str) -> str:
+    cjk = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
+    return "中文" if cjk >= max(1, len(question.strip()) // 5) else "English"
+
+
+def refusal_text(language: str, kb: str, passages: list[Passage]) -> str:
+    seen = list(
+        dict.fromkeys(
+            f"{p.hit.source}（{p.hit.section.split(' > ')[-1] or '正文'}）" for p in passages[:3]
+        )
+    )
+    if language == "English":
+        where = "; ".join(seen) or "nothing relevant"
+        return (
+            f"The documents do not answer this question. I searched the knowledge base "
+            f"'{kb}'; the closest passages were in: {where}."
+        )
+    where = "；".join(seen) or "没有相关内容"
+    return f"资料中没有找到能回答这个问题的内容。已检索知识库「{kb}」，最接近的内容在：{where}。"
+
+
+class AnswerPipeline:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        llm: ChatModel,
+        prompts: Prompts,
+        settings: AnswerSettings | None = None,
+    ):
+        self.retriever = retriever
+        self.llm = llm
+        self.prompts = prompts
+        self.settings = settings or AnswerSettings()
+
+    def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, history):
+            if event.kind == "done":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: Sequence[ChatMessage] = ()) -> Iterator[AnswerEvent]:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def mark(name: str) -> None:
+            timings[name] = round((time.perf_counter() - started) * 1000, 1)
+
+        question = clean_query(question)
+        standalone = standalone_question(question, history, self.llm, self.prompts.rewrite)
+        mark("rewrite_ms")
+        hits = self.retriever.search(standalone, self.settings.passages)
+        mark("retrieve_ms")
+        passages = select_passages(
+            hits, standalone, self.settings.passages, self.settings.context_chars
+        )
+        language = answer_language(question)
+        evidence = check_evidence(standalone, passages, self.settings.min_coverage)
+
+        facts: dict[str, Any] = {"coverage": evidence.coverage, "missing": list(evidence.missing)}
+
+        def finish(
+            text: str, citations: list[Citation], refused: bool, reason: str | None
+        ) -> AnswerEvent:
+            mark("total_ms")
+            timings.setdefault("first_token_ms", timings["total_ms"])
+            return AnswerEvent(
+                "done",
+                answer=Answer(
+                    question, standalone, text, citations, refused, hits, timings, reason, facts
+                ),
+            )
+
+        if not evidence.answerable:
+            text = refusal_text(language, self.retriever.kb.name, passages)
+            mark("first_token_ms")
+            yield AnswerEvent("token", text)
+            early = (
+                f"missing {', '.join(evidence.missing)}"
+                if evidence.missing
+                else f"coverage {evidence.coverage}"
+            )
+            yield finish(text, [], True, early)
+            return
+
+        streamer = CitationStreamer(passages)
+        shown: list[str] = []
+        raw: list[str] = []
+        for piece in self.llm.stream(
+            self._messages(standalone, passages, language), max_tokens=self.settings.max_tokens
+        ):
+            raw.append(piece)
+            out = streamer.feed(piece)
+            if out:
+                if not shown:
+                    mark("first_token_ms")
+                shown.append(out)
+                yield AnswerEvent("token", out)
+        tail = streamer.close()
+        if tail:
+            shown.append(tail)
+            yield AnswerEvent("token", tail)
+
+        cited = [p for p in passages if p.hit.chunk_id in {c.chunk_id for c in streamer.citations}]
+        cited_check = check_evidence(standalone, cited, self.settings.min_cited_coverage)
+        facts.update(
+            raw=("".join(raw)),
+            cited_coverage=cited_check.coverage,
+            supported_sentences=streamer.supported_sentences,
+            sentences=streamer.sentences,
+        )
+        invented = invented_numbers("".join(raw), standalone, passages)
+        facts["invented_numbers"] = invented
+        reason: str | None = None
+        if is_model_refusal("".join(raw)):
+            reason = "the model found no answer in the passages"
+        elif invented:
+            reason = f"the answer has numbers no passage holds: {', '.join(invented)}"
+        elif self.settings.min_cited_coverage > 0 and not cited_check.answerable:
+            reason = f"the cited passages cover {cited_check.coverage} of the question"
+        if reason:
+            text = refusal_text(language, self.retriever.kb.name, passages)
+            yield AnswerEvent("replace", text)
+            yield finish(text, [], True, reason)
+            return
+        yield finish("".join(shown).strip(), streamer.citations, False, None)
+
+    def _messages(self, question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
+        blocks = "\n\n".join(p.prompt_block() for p in passages)
+        user = self.prompts.user.safe_substitute(
+            passages=blocks, question=question, language=language
+        )
+        return [ChatMessage("system", self.prompts.system), ChatMessage("user", user)]

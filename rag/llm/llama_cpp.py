@@ -1,0 +1,53 @@
+"""The default backend: llama.cpp running a GGUF on the CPU."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from rag.llm.base import ChatMessage, LLMError
+
+
+class LlamaCppChatModel:
+    def __init__(
+        self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, model_id: str | None = None
+    ):
+        # Without a passive wait policy, 2 OpenMP threads on 2 busy cores spin and
+        # generation swings from 30 down to 1 token/s (MODELS.md). Must precede the import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMError("llama-cpp-python is not installed; run `make setup`") from exc
+        self._llm = Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            flash_attn=True,
+            verbose=False,
+        )
+        self.model_id = model_id or model_path.name
+        # One context, one generation at a time; the server queues requests in front.
+        self._lock = threading.Lock()
+
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+    ) -> Iterator[str]:
+        with self._lock:
+            chunks = self._llm.create_chat_completion(
+                messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+            )
+            for chunk in cast(Iterator[dict[str, Any]], chunks):
+                piece = chunk["choices"][0]["delta"].get("content")
+                if isinstance(piece, str) and piece:
+                    yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from rag.answer.citations import CitationStreamer, choose_markers, support
+from tests.answer.helpers import PASSAGES
+
+
+def _run(text: str, piece: int = 2) -> tuple[str, CitationStreamer]:
+    streamer = CitationStreamer(PASSAGES)
+    out = "".join(streamer.feed(text[i : i + piece]) for i in range(0, len(text), piece))
+    return out + streamer.close(), streamer
+
+
+def test_support_needs_the_numbers_and_most_terms() -> None:
+    assert support("新建5G基站6000个", PASSAGES[0]) > 0.5
+    assert support("新建5G基站7000个", PASSAGES[0]) == 0.0  # a wrong number never holds
+    assert support("新能源汽车产量突破20万辆", PASSAGES[0]) == 0.0
+
+
+def test_right_marker_is_kept() -> None:
+    out, streamer = _run("新建5G基站6000个[1]。")
+    assert out == "新建5G基站6000个[1]。"
+    assert streamer.citations[0].source == "plan.txt"
+
+
+def test_wrong_marker_is_repaired() -> None:
+    out, streamer = _run("新能源汽车产量突破20万辆[1]。")
+    assert out == "新能源汽车产量突破20万辆[1]。"
+    # the displayed [1] now points at passage 2, the one that holds the sentence
+    assert streamer.citations[0].chunk_id == PASSAGES[1].hit.chunk_id
+    assert streamer.citations[0].text == "新能源汽车产量突破20万辆。"
+
+
+def test_missing_marker_is_added_and_unsupported_one_dropped() -> None:
+    out, _ = _run("光伏装机容量达到150万千瓦。天气很好[2]。")
+    assert out == "光伏装机容量达到150万千瓦[1]。天气很好。"
+
+
+def test_citation_span_resolves_to_the_document_offsets() -> None:
+    _, streamer = _run("算力中心建设3个[1]。")
+    c = streamer.citations[0]
+    p = PASSAGES[0]
+    assert p.hit.text[c.start - p.hit.start : c.end - p.hit.start] == c.text
+    assert "算力中心3个" in c.text
+
+
+def test_markers_after_the_stop_and_label_lines() -> None:
+    out, _ = _run("新建5G基站6000个。[1]\n资料编号：[1]")
+    assert out.startswith("新建5G基站6000个[1]。")
+    assert "资料编号" not in out
+
+
+def test_words_stream_before_the_sentence_ends() -> None:
+    streamer = CitationStreamer(PASSAGES)
+    early = streamer.feed("新建5G基站")
+    assert early == "新建5G基站"  # shown at once, not held for the whole sentence
+    assert streamer.feed("6000个[") == "6000个"
+    assert streamer.feed("1]。") == ""  # the marker waits until the sentence is complete
+    assert streamer.close() == "[1]。"
+
+
+def test_choose_markers_prefers_cited_when_valid() -> None:
+    assert choose_markers("新建5G基站6000个", [1, 2], PASSAGES) == [1]
+    assert choose_markers("完全无关的句子", [], PASSAGES) == []

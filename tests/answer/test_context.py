@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from rag.answer.context import select_passages
+from rag.schema import SearchHit
+
+
+def _hit(rank: int, text: str, start: int = 0) -> SearchHit:
+    return SearchHit(rank, 1.0, "a.txt", "s", start, start + len(text), text, rank)
+
+
+def test_budget_is_respected_and_rank_order_kept() -> None:
+    long = "。".join(f"第{i}句讲的是其他事情" for i in range(40)) + "。"
+    hits = [_hit(1, long), _hit(2, long, 1000), _hit(3, "短句。", 5000)]
+    passages = select_passages(hits, "问题", 3, 300)
+    assert sum(len(p.text) for p in passages) <= 300
+    assert [p.n for p in passages] == list(range(1, len(passages) + 1))
+    assert passages[0].hit.rank == 1
+
+
+def test_trimmed_window_keeps_the_matching_sentences_with_offsets() -> None:
+    text = "无关内容一。" * 30 + "新建5G基站6000个。" + "无关内容二。" * 30
+    hit = _hit(1, text, start=50)
+    (p,) = select_passages([hit], "新建多少5G基站", 1, 80)
+    assert "新建5G基站6000个" in p.text
+    assert text[p.start - 50 : p.end - 50] == p.text

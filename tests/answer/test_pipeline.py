@@ -1,0 +1,86 @@
+"""The answer pipeline end to end with the real retriever and a scripted model."""
+
+from __future__ import annotations
+
+from rag.answer.pipeline import AnswerPipeline, Prompts, answer_language
+from rag.llm.base import ChatMessage
+from rag.llm.fake import FakeChatModel
+from rag.service import RagService
+
+
+def _pipeline(service: RagService, reply) -> AnswerPipeline:  # type: ignore[no-untyped-def]
+    service.ingest(progress=False)
+    return AnswerPipeline(
+        service.retriever(), FakeChatModel(reply), Prompts.load(service.settings.prompts_dir)
+    )
+
+
+def test_answer_streams_and_cites_the_right_passage(service: RagService) -> None:
+    pipeline = _pipeline(service, "示范区计划新建5G基站6000个[3]。")
+    events = list(pipeline.stream("示范区要新建多少个5G基站?"))
+    tokens = [e.text for e in events if e.kind == "token"]
+    assert len(tokens) > 1  # streamed in pieces
+    answer = events[-1].answer
+    assert events[-1].kind == "done" and answer is not None and not answer.refused
+    assert answer.text == "".join(tokens).strip() == "示范区计划新建5G基站6000个[1]。"
+    (citation,) = answer.citations
+    document = (service.settings.corpus_dir / citation.source).read_text(encoding="utf-8")
+    assert document[citation.start : citation.end] == citation.text
+    assert "新建5G基站6000个" in citation.text
+    assert set(answer.timings) >= {"retrieve_ms", "first_token_ms", "total_ms"}
+    data = answer.to_json()
+    assert set(data) >= {"answer", "citations", "refused", "retrieved", "timings"}
+
+
+def test_prompt_carries_passages_and_question_and_rules(service: RagService) -> None:
+    pipeline = _pipeline(service, "新建5G基站6000个[1]。")
+    pipeline.answer("示范区要新建多少个5G基站?")
+    system, user = pipeline.llm.calls[-1]  # type: ignore[attr-defined]
+    assert system.role == "system" and "资料" in system.content
+    assert "[1] " in user.content and "示范区要新建多少个5G基站?" in user.content
+    assert "中文" in user.content
+
+
+def test_question_about_a_missing_year_is_refused_without_generating(service: RagService) -> None:
+    pipeline = _pipeline(service, "不应被调用")
+    answer = pipeline.answer("示范区2031年新建多少个5G基站?")
+    assert answer.refused and "2031" in (answer.refusal_reason or "")
+    assert "资料中没有找到" in answer.text and "jinan" in answer.text  # says what was searched
+    assert pipeline.llm.calls == []  # type: ignore[attr-defined]
+
+
+def test_invented_number_turns_into_a_refusal(service: RagService) -> None:
+    pipeline = _pipeline(service, "示范区新建5G基站9999个[1]。")
+    events = list(pipeline.stream("示范区要新建多少个5G基站?"))
+    assert any(e.kind == "replace" for e in events)
+    answer = events[-1].answer
+    assert answer is not None and answer.refused and answer.citations == []
+    assert "9999" in (answer.refusal_reason or "")
+
+
+def test_model_refusal_is_reported_as_refused(service: RagService) -> None:
+    answer = _pipeline(service, "资料中没有找到相关信息。").answer("示范区要新建多少个5G基站?")
+    assert answer.refused
+
+
+def test_follow_up_is_rewritten_before_retrieval(service: RagService) -> None:
+    def reply(messages: list[ChatMessage]) -> str:
+        if "完整问题" in messages[-1].content:  # the rewrite prompt
+            return "示范区新能源汽车产量的目标是多少?"
+        return "新能源汽车产量突破20万辆[1]。"
+
+    pipeline = _pipeline(service, reply)
+    history = [
+        ChatMessage("user", "示范区要新建多少个5G基站?"),
+        ChatMessage("assistant", "6000个[1]。"),
+    ]
+    answer = pipeline.answer("那新能源汽车呢?", history)
+    assert answer.standalone_question == "示范区新能源汽车产量的目标是多少?"
+    assert "示范区要新建多少个5G基站" in pipeline.llm.calls[0][0].content  # type: ignore[attr-defined]
+    assert answer.retrieved[0].source == "plan.txt" and "20万辆" in answer.retrieved[0].text
+    assert not answer.refused and "20万辆" in answer.text
+
+
+def test_language_follows_the_question() -> None:
+    assert answer_language("示范区要新建多少个5G基站?") == "中文"
+    assert answer_language("How many 5G base stations will be built?") == "English"
