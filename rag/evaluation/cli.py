@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.evaluation.dataset import DatasetError, load_dataset
-from rag.evaluation.report import build_report, compare, format_comparison, write_report
+from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_corpus
+from rag.evaluation.report import HEADLINE, build_report, compare, format_comparison, write_report
 from rag.evaluation.runner import EvidenceLocator, run_items, summarise
 from rag.knowledge_base import KnowledgeBase
 from rag.settings import PROJECT_ROOT
@@ -31,6 +31,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="output folder (default eval/runs/<time>)")
     p.add_argument("--compare", type=Path, help="an older report.json to compare with")
     p.add_argument("--min-hit5", type=float, help="exit 1 when hit@5 falls below this")
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="only check the dataset: every evidence verbatim in its source file",
+    )
+    p.add_argument("--corpus", type=Path, help="with --validate: the folder of source files")
     p.set_defaults(handler=run_eval_command)
 
 
@@ -40,6 +46,13 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.validate:
+        corpus = args.corpus or service.settings.corpus_dir
+        problems = validate_against_corpus(items, corpus)
+        for problem in problems:
+            print(problem)
+        print(f"{len(items)} items, {len(problems)} problems (sources in {corpus})")
+        return 1 if problems else 0
     items = items[: args.limit] if args.limit else items
     kb_name = service.kb_name(args.kb)
     if kb_name == service.settings.kb and not service.settings.kb_dir(kb_name).exists():
@@ -96,17 +109,5 @@ def _texts_by_name(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def _headline(summary: dict) -> str:
-    keys = [
-        "hit@1",
-        "hit@3",
-        "hit@5",
-        "hit@10",
-        "mrr",
-        "all_evidence@5",
-        "answer_accuracy",
-        "refusal_rate",
-        "false_refusal_rate",
-        "citation_precision",
-    ]
-    parts = [f"{k}={summary[k]}" for k in keys if summary.get(k) is not None]
+    parts = [f"{k}={summary[k]}" for k in HEADLINE if summary.get(k) is not None]
     return f"{summary['items']} items: " + "  ".join(parts)

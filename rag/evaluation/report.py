@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from rag.evaluation.runner import HIT_KS, ItemResult
+from rag.files import write_text_atomic
 
 HEADLINE = [
     "hit@1",
@@ -38,15 +38,9 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     if comparison is not None:
         report = {**report, "comparison": comparison}
-    _atomic_write(out_dir / "report.json", json.dumps(report, ensure_ascii=False, indent=2))
-    _atomic_write(out_dir / "report.html", render_html(report))
+    write_text_atomic(out_dir / "report.json", json.dumps(report, ensure_ascii=False, indent=2))
+    write_text_atomic(out_dir / "report.html", render_html(report))
     return out_dir / "report.json"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- compare

@@ -1,0 +1,65 @@
+"""Kill an ingest with SIGKILL half-way: the index stays loadable and consistent, and
+the next ingest finishes the job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rag.embeddings.hashing import HashingEmbedder
+from rag.knowledge_base import KnowledgeBase
+from rag.service import RagService
+from rag.settings import Settings
+
+SLOW_INGEST = """
+import sys, time
+from pathlib import Path
+from rag.embeddings.hashing import HashingEmbedder
+from rag.service import RagService
+from rag.settings import Settings
+
+class Slow(HashingEmbedder):
+    def embed_passages(self, texts):
+        time.sleep(0.3)
+        return super().embed_passages(texts)
+
+settings = Settings(index_dir=Path(sys.argv[1]), corpus_dir=Path(sys.argv[2]))
+RagService(settings, embedder=Slow()).ingest(progress=False)
+"""
+
+
+def test_sigkill_mid_ingest_leaves_a_consistent_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for n in range(40):
+        (corpus / f"doc{n:02d}.txt").write_text(f"第{n}号文件:新建基站{n * 100}个。" * 5, encoding="utf-8")
+    index = tmp_path / "index"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_INGEST, str(index), str(corpus)],
+                            env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    catalog = index / "jinan" / "catalog.sqlite3"
+    deadline = time.time() + 60
+    settings = Settings(index_dir=index, corpus_dir=corpus)
+    while time.time() < deadline:  # wait until some, not all, files are committed
+        if catalog.exists() and 3 <= len(KnowledgeBase.open(settings).catalog.documents()) < 40:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    kb = KnowledgeBase.open_existing(settings)
+    done = len(kb.catalog.documents())
+    assert 3 <= done < 40
+    snap = kb.snapshot()
+    assert snap.vectors.ntotal == len(snap.chunk_ids) == kb.catalog.count_chunks()
+    service = RagService(settings, embedder=HashingEmbedder())
+    assert service.search("第1号文件 新建基站", k=3)
+
+    report = service.ingest(progress=False)
+    assert len(report.unchanged) == done and len(report.added) == 40 - done
+    kb = KnowledgeBase.open_existing(settings)
+    assert len(kb.catalog.documents()) == 40
+    assert kb.snapshot().vectors.ntotal == kb.catalog.count_chunks()
