@@ -144,11 +144,7 @@ class RagService:
             self.llm,
             Prompts.load(s.prompts_dir),
             AnswerSettings(
-                s.answer_passages,
-                s.answer_context_chars,
-                s.llm_max_tokens,
-                s.refusal_min_coverage,
-                s.refusal_min_cited_coverage,
+                s.answer_passages, s.answer_context_chars, s.llm_max_tokens, s.refusal_min_coverage
             ),
         )
 

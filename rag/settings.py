@@ -76,8 +76,6 @@ class Settings(BaseSettings):
     # Refuse before generating when the passages cover less of the question's specific
     # terms than this (calibrated with benchmarks/calibrate_refusal.py)
     refusal_min_coverage: float = 0.4
-    # ... and after generating, when the passages the answer cites cover less than this
-    refusal_min_cited_coverage: float = 0.0
     prompts_dir: Path = PROJECT_ROOT / "prompts"
 
     @classmethod

@@ -36,10 +36,14 @@ def test_sigkill_mid_ingest_leaves_a_consistent_index(tmp_path: Path) -> None:
     corpus = tmp_path / "many"
     corpus.mkdir()
     for n in range(40):
-        (corpus / f"doc{n:02d}.txt").write_text(f"第{n}号文件:新建基站{n * 100}个。" * 5, encoding="utf-8")
+        (corpus / f"doc{n:02d}.txt").write_text(
+            f"第{n}号文件:新建基站{n * 100}个。" * 5, encoding="utf-8"
+        )
     index = tmp_path / "index"
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_INGEST, str(index), str(corpus)],
-                            env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_INGEST, str(index), str(corpus)],
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
     catalog = index / "jinan" / "catalog.sqlite3"
     deadline = time.time() + 60
     settings = Settings(index_dir=index, corpus_dir=corpus)

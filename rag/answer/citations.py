@@ -48,12 +48,14 @@ class Citation:
 
 
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    # thousands separators only ("1,214"), not the corpus's ASCII commas between clauses
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace(" ", "")
 
 
 def support(sentence: str, passage: Passage) -> float:
     """0 when a number of the sentence is missing from the passage, else the share of
-    its key terms that the passage holds."""
+    its key terms that the passage (title and section included) holds."""
     body = _norm(passage.hit.context or passage.hit.text)
     numbers = _NUMBER.findall(_norm(sentence))
     if any(num not in body for num in numbers):

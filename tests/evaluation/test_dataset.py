@@ -9,15 +9,22 @@ from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_
 from tests.conftest import BUNDLED_CORPUS, FIXTURES
 
 GOOD = {
-    "id": "t-1", "question": "新建多少5G基站?", "answer": "6000个", "must_contain": ["6000个"],
-    "source": "plan.txt", "evidence": "建设算力中心3个,新建5G基站6000个。", "type": "number",
+    "id": "t-1",
+    "question": "新建多少5G基站?",
+    "answer": "6000个",
+    "must_contain": ["6000个"],
+    "source": "plan.txt",
+    "evidence": "建设算力中心3个,新建5G基站6000个。",
+    "type": "number",
     "difficulty": "easy",
 }
 
 
 def _write(tmp_path: Path, *items: dict) -> Path:
     path = tmp_path / "set.jsonl"
-    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8"
+    )
     return path
 
 
@@ -54,7 +61,9 @@ def test_evidence_that_is_not_verbatim_is_reported(tmp_path: Path) -> None:
         ({"question": ""}, "question"),
     ],
 )
-def test_malformed_items_are_refused_with_the_line(tmp_path: Path, change: dict, message: str) -> None:
+def test_malformed_items_are_refused_with_the_line(
+    tmp_path: Path, change: dict, message: str
+) -> None:
     with pytest.raises(DatasetError, match=message) as err:
         load_dataset(_write(tmp_path, {**GOOD, **change}))
     assert "set.jsonl:1" in str(err.value)

@@ -13,12 +13,36 @@ from rag.schema import SearchHit
 
 TEXT = "甲市今年新建5G基站6000个。乙市计划建设算力中心3个。丙市的目标尚未公布。"
 ITEMS = [
-    {"id": "a", "question": "甲市新建多少5G基站?", "answer": "6000个", "must_contain": ["6000个"],
-     "source": "doc.txt", "evidence": "甲市今年新建5G基站6000个。", "type": "number", "difficulty": "easy"},
-    {"id": "b", "question": "乙市建设多少算力中心?", "answer": "3个", "must_contain": ["3个"],
-     "source": "doc.txt", "evidence": "乙市计划建设算力中心3个。", "type": "number", "difficulty": "easy"},
-    {"id": "c", "question": "丁市的GDP是多少?", "answer": "没有提到", "must_contain": [], "source": "",
-     "evidence": "", "type": "unanswerable", "difficulty": "easy"},
+    {
+        "id": "a",
+        "question": "甲市新建多少5G基站?",
+        "answer": "6000个",
+        "must_contain": ["6000个"],
+        "source": "doc.txt",
+        "evidence": "甲市今年新建5G基站6000个。",
+        "type": "number",
+        "difficulty": "easy",
+    },
+    {
+        "id": "b",
+        "question": "乙市建设多少算力中心?",
+        "answer": "3个",
+        "must_contain": ["3个"],
+        "source": "doc.txt",
+        "evidence": "乙市计划建设算力中心3个。",
+        "type": "number",
+        "difficulty": "easy",
+    },
+    {
+        "id": "c",
+        "question": "丁市的GDP是多少?",
+        "answer": "没有提到",
+        "must_contain": [],
+        "source": "",
+        "evidence": "",
+        "type": "unanswerable",
+        "difficulty": "easy",
+    },
 ]
 
 
@@ -34,18 +58,30 @@ def _search(question: str, k: int) -> list[SearchHit]:
 
 def _answer(question: str) -> dict:
     if question.startswith("甲"):
-        return {"answer": "6000个[1]", "refused": False, "timings": {"total_ms": 10.0},
-                "citations": [{"source": "doc.txt", "start": 0, "end": 15, "text": TEXT[:15]}]}
+        return {
+            "answer": "6000个[1]",
+            "refused": False,
+            "timings": {"total_ms": 10.0},
+            "citations": [{"source": "doc.txt", "start": 0, "end": 15, "text": TEXT[:15]}],
+        }
     if question.startswith("乙"):  # wrong answer, citing the wrong passage
-        return {"answer": "5个[1]", "refused": False, "timings": {"total_ms": 30.0},
-                "citations": [{"source": "doc.txt", "start": 30, "end": 40, "text": TEXT[30:40]}]}
+        return {
+            "answer": "5个[1]",
+            "refused": False,
+            "timings": {"total_ms": 30.0},
+            "citations": [{"source": "doc.txt", "start": 30, "end": 40, "text": TEXT[30:40]}],
+        }
     return {"answer": "没有找到", "refused": True, "citations": [], "timings": {"total_ms": 20.0}}
 
 
 def _run(tmp_path: Path, answer=_answer):  # type: ignore[no-untyped-def]
     path = tmp_path / "unseen.jsonl"
-    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in ITEMS), encoding="utf-8")
-    return run_items(load_dataset(path), _search, EvidenceLocator({"doc.txt": TEXT}), answer, progress=False)
+    path.write_text(
+        "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in ITEMS), encoding="utf-8"
+    )
+    return run_items(
+        load_dataset(path), _search, EvidenceLocator({"doc.txt": TEXT}), answer, progress=False
+    )
 
 
 def test_metrics_agree_with_a_hand_check(tmp_path: Path) -> None:

@@ -1,0 +1,91 @@
+"""Replay post-generation refusal rules over the records of a `rag eval` report.
+
+Each record keeps the model's raw reply, its checked citations and the retrieved
+passages, so rules can be compared without generating again:
+
+    python benchmarks/calibrate_refusal_post.py eval/runs/<time>/report.json
+
+A rule refuses an answer; the table shows what each would do to the refusal rate on
+unanswerable items, the false-refusal rate and accuracy on answerable ones.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag.answer.citations import CitationStreamer
+from rag.answer.context import Passage
+from rag.answer.refusal import invented_numbers
+from rag.knowledge_base import KnowledgeBase
+from rag.schema import SearchHit
+from rag.settings import Settings
+
+Rule = Callable[[dict[str, Any]], bool]
+
+
+_CONTEXTS: dict[int, str] = {}
+
+
+def _passages(item: dict[str, Any]) -> list[Passage]:
+    """The passages the answer saw (the report's top 5, with contexts from the index)."""
+    fields = ("rank", "score", "source", "section", "start", "end", "text", "chunk_id")
+    hits = [
+        SearchHit(**{k: r[k] for k in fields}, context=_CONTEXTS.get(r["chunk_id"], ""))
+        for r in item["retrieved"][:5]
+    ]
+    return [Passage(h.rank, h, h.start, h.end, h.text) for h in hits]
+
+
+def rechecked_citations(item: dict[str, Any]) -> int:
+    """Citations the current checker keeps for the recorded reply."""
+    streamer = CitationStreamer(_passages(item))
+    streamer.feed(item["evidence"].get("raw", item["answer"] or ""))
+    streamer.close()
+    return len(streamer.citations)
+
+
+def no_citation(item: dict[str, Any]) -> bool:
+    return not item["citations"]
+
+
+def no_rechecked_citation(item: dict[str, Any]) -> bool:
+    return "raw" in item["evidence"] and rechecked_citations(item) == 0
+
+
+def invented(item: dict[str, Any]) -> bool:
+    raw = item["evidence"].get("raw", item["answer"] or "")
+    return bool(invented_numbers(raw, item["question"], _passages(item)))
+
+
+RULES: dict[str, Rule] = {
+    "model refusal and pre-check only": lambda it: False,
+    "no checked citation (as recorded)": no_citation,
+    "no checked citation (current checker)": no_rechecked_citation,
+    "invented number": invented,
+    "current checker or invented number": lambda it: no_rechecked_citation(it) or invented(it),
+}
+
+
+def main() -> None:
+    report = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    items = report["items"]
+    kb = KnowledgeBase.open_existing(Settings(), report["run"]["kb"])
+    ids = [r["chunk_id"] for it in items for r in it["retrieved"][:5]]
+    _CONTEXTS.update({cid: row.context for cid, row in kb.catalog.chunk_rows(ids).items()})
+    for name, rule in RULES.items():
+        refused = [bool(it["refused"]) or rule(it) for it in items]
+        no = [r for it, r in zip(items, refused, strict=True) if it["type"] == "unanswerable"]
+        ok = [(it, r) for it, r in zip(items, refused, strict=True) if it["type"] != "unanswerable"]
+        accuracy = sum(1 for it, r in ok if not r and it["answer_correct"]) / len(ok)
+        print(
+            f"{name:36s} refusal {sum(no)}/{len(no)}  false refusal {sum(r for _, r in ok)}/{len(ok)}"
+            f"  accuracy {accuracy:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
