@@ -88,6 +88,8 @@ def test_language_follows_the_question() -> None:
 
 def test_answer_with_no_supported_sentence_is_refused(service: RagService) -> None:
     # a real number from the corpus, attached to the wrong subject and unsupported
-    answer = _pipeline(service, "示范区常住人口和外来务工人员家庭共6000个。").answer("示范区要新建多少个5G基站?")
+    answer = _pipeline(service, "示范区常住人口和外来务工人员家庭共6000个。").answer(
+        "示范区要新建多少个5G基站?"
+    )
     assert answer.refused
     assert answer.refusal_reason == "no sentence of the answer is supported by a passage"
