@@ -217,6 +217,17 @@ class Catalog:
             ).fetchall()
         return {row[0]: ChunkRow(*row) for row in rows}
 
+    def chunk_document(self, chunk_id: int) -> tuple[ChunkRow, str] | None:
+        """A chunk and its whole document's text, for the source viewer."""
+        with self.connect() as db:
+            row = db.execute(
+                "SELECT c.id, d.name, d.path, c.section, c.start, c.end,"
+                " substr(d.text, c.start + 1, c.end - c.start), c.context, d.text"
+                " FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?",
+                (chunk_id,),
+            ).fetchone()
+        return None if row is None else (ChunkRow(*row[:8]), str(row[8]))
+
     def count_chunks(self) -> int:
         with self.connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.answer.pipeline import Answer
+from rag.answer.question import BadQuestionError
 from rag.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
 from rag.llm.base import LLMError
 from rag.loaders import LoaderError
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="prepare the bundled models once (build, verify, cache)")
 
+    p = sub.add_parser(
+        "serve", help="chat UI, API and widget in one server (indexes the corpus if needed)"
+    )
+    p.add_argument("--host", help="default: settings.host (127.0.0.1)")
+    p.add_argument("--port", type=int, help="default: settings.port (7860)")
+    p.add_argument("--no-ingest", action="store_true", help="do not index the corpus first")
+
     kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(
         dest="kb_command", required=True
     )
@@ -66,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             if hasattr(args, "handler")
             else _dispatch(service, args)
         )
-    except (KnowledgeBaseError, LoaderError, EmptyQueryError, LLMError) as exc:
+    except (KnowledgeBaseError, LoaderError, EmptyQueryError, BadQuestionError, LLMError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -82,6 +90,8 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return _ask(service, args)
     if args.command == "models":
         return _models(service)
+    if args.command == "serve":
+        return _serve(service, args)
     if args.command == "remove":
         if service.remove(args.path, args.kb):
             print(f"removed {args.path}")
@@ -92,6 +102,19 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         )
         return 2
     return _kb_list(service)
+
+
+def _serve(service: RagService, args: argparse.Namespace) -> int:
+    from rag.server.app import serve
+
+    settings = service.settings
+    if not args.no_ingest:
+        # incremental: seconds when nothing changed, the full build on a fresh machine
+        print(f"Indexing {settings.corpus_dir} into {settings.kb!r}...", file=sys.stderr)
+        report = service.ingest()
+        print(f"{settings.kb}: {report.summary()}", file=sys.stderr)
+    serve(service, args.host or settings.host, args.port or settings.port)
+    return 0
 
 
 def _ingest(service: RagService, args: argparse.Namespace) -> int:
@@ -155,7 +178,7 @@ def _ask(service: RagService, args: argparse.Namespace) -> int:
             break
         try:
             answer = _stream_answer(pipeline, line, history)
-        except EmptyQueryError as exc:
+        except BadQuestionError as exc:
             print(f"error: {exc}", file=sys.stderr)
             continue
         history += [ChatMessage("user", line.strip()), ChatMessage("assistant", answer.text)]

@@ -144,7 +144,12 @@ class RagService:
             self.llm,
             Prompts.load(s.prompts_dir),
             AnswerSettings(
-                s.answer_passages, s.answer_context_chars, s.llm_max_tokens, s.refusal_min_coverage
+                s.answer_passages,
+                s.answer_context_chars,
+                s.llm_max_tokens,
+                s.refusal_min_coverage,
+                s.max_question_chars,
+                s.answer_timeout_s,
             ),
         )
 

@@ -77,6 +77,27 @@ class Settings(BaseSettings):
     # terms than this (calibrated with benchmarks/calibrate_refusal.py)
     refusal_min_coverage: float = 0.4
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Limits every front end shares: questions are cut off here, and an answer stops
+    # at llm_max_tokens or after this long, whichever comes first
+    max_question_chars: int = 1000
+    answer_timeout_s: float = 120.0
+
+    # Server (`rag serve`)
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # llama.cpp already uses both cores for one answer: two at once only slow both
+    max_concurrent_answers: int = 1
+    max_waiting: int = 32  # beyond this a request is told the server is busy
+    queue_timeout_s: float = 300.0  # a request that waits longer gets a clear timeout
+    max_request_bytes: int = 1_000_000
+    # When set, the API, the widget and the chat UI want this token (Bearer, ?token=)
+    access_token: str | None = None
+    # Pages allowed to embed the widget or call the API (CSP frame-ancestors and CORS);
+    # "*" in a port or host part matches anything there
+    embed_origins: list[str] = ["http://localhost:*", "http://127.0.0.1:*"]
+    widget_title: str = "济南经济问答"
+    widget_color: str = "#b22222"
+    ui_language: str = "zh"  # "zh" or "en": the default interface language
 
     @classmethod
     def settings_customise_sources(

@@ -15,10 +15,11 @@ from typing import Any
 
 from rag.answer.citations import Citation, CitationStreamer
 from rag.answer.context import Passage, select_passages
+from rag.answer.question import check_question
 from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal
 from rag.answer.rewrite import standalone_question
 from rag.llm.base import ChatMessage, ChatModel
-from rag.retrieval import HybridRetriever, clean_query
+from rag.retrieval import HybridRetriever
 from rag.schema import SearchHit
 
 
@@ -49,6 +50,8 @@ class AnswerSettings:
     context_chars: int = 900
     max_tokens: int = 220
     min_coverage: float = 0.4  # of the question, by the passages, before generating
+    max_question_chars: int = 1000
+    timeout_s: float = 120.0  # generation stops here even if max_tokens is not reached
 
 
 @dataclass
@@ -136,7 +139,7 @@ class AnswerPipeline:
         def mark(name: str) -> None:
             timings[name] = round((time.perf_counter() - started) * 1000, 1)
 
-        question = clean_query(question)
+        question = check_question(question, self.settings.max_question_chars)
         standalone = standalone_question(question, history, self.llm, self.prompts.rewrite)
         mark("rewrite_ms")
         hits = self.retriever.search(standalone, self.settings.passages)
@@ -176,9 +179,7 @@ class AnswerPipeline:
         streamer = CitationStreamer(passages)
         shown: list[str] = []
         raw: list[str] = []
-        for piece in self.llm.stream(
-            self._messages(standalone, passages, language), max_tokens=self.settings.max_tokens
-        ):
+        for piece in self._bounded(self._messages(standalone, passages, language), facts):
             raw.append(piece)
             out = streamer.feed(piece)
             if out:
@@ -213,6 +214,25 @@ class AnswerPipeline:
             yield finish(text, [], True, reason)
             return
         yield finish("".join(shown).strip(), streamer.citations, False, None)
+
+    def _bounded(self, messages: list[ChatMessage], facts: dict[str, Any]) -> Iterator[str]:
+        """The model's stream, cut at max_tokens pieces or timeout_s: a backend that
+        ignores max_tokens, or a remote one that stalls, cannot hold a worker forever."""
+        deadline = time.monotonic() + self.settings.timeout_s
+        stream = self.llm.stream(messages, max_tokens=self.settings.max_tokens)
+        try:
+            for count, piece in enumerate(stream, start=1):
+                yield piece
+                if count >= self.settings.max_tokens:
+                    facts["stopped"] = "max_tokens"
+                    return
+                if time.monotonic() > deadline:
+                    facts["stopped"] = "timeout"
+                    return
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()  # stops llama.cpp generating and releases its lock
 
     def _messages(self, question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
         blocks = "\n\n".join(p.prompt_block() for p in passages)

@@ -1,0 +1,145 @@
+"""The chat UI and the widget in real Chromium, with a scripted model: escaping of
+hostile documents and answers, bad questions, origins that may not embed the widget.
+(The same pages with the real models: test_browser_end_to_end.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.server.app import create_app
+from rag.settings import PROJECT_ROOT, Settings
+from tests.server.browser import chromium
+from tests.server.conftest import LiveServer, StaticSite, fake_service, free_port
+from tests.server.test_security import BAD_QUESTIONS
+
+HOSTILE = (
+    '网站公告写着<img src=x onerror="window.__pwned=1">和'
+    "<script>window.__pwned=2</script>两段代码。"
+)
+HOSTILE_ANSWER = (
+    '网站公告写着<img src=x onerror="window.__pwned=1">和'
+    "<script>window.__pwned=2</script>两段代码[1]。"
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:"))
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    assert outside == [], f"the page reached beyond this server: {outside}"  # no CDN
+
+
+def demo_site(tmp_path: Path, server_url: str) -> Path:
+    """The demo intranet page, pointed at a test server, in a folder of its own."""
+    folder = tmp_path / "intranet"
+    folder.mkdir()
+    page = (PROJECT_ROOT / "ui" / "demo" / "index.html").read_text(encoding="utf-8")
+    (folder / "index.html").write_text(page.replace("http://127.0.0.1:7860", server_url), "utf-8")
+    return folder
+
+
+@pytest.fixture
+def hostile_server(settings: Settings) -> Iterator[LiveServer]:
+    (settings.corpus_dir / "notice.txt").write_text(HOSTILE, encoding="utf-8")
+    with LiveServer(create_app(fake_service(settings, HOSTILE_ANSWER))) as server:
+        yield server
+
+
+def test_html_in_documents_and_answers_is_shown_as_text_in_the_chat_ui(
+    hostile_server: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(hostile_server.url + "/chat/")
+    page.fill("#question textarea", "网站公告写了什么代码？")
+    page.click("#send")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    bubble = page.locator("#chat .message-row").last
+    assert "<script>window.__pwned=2</script>" in bubble.inner_text()
+    assert "onerror=" in page.locator("#sources").inner_text()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#chat img[src=x], #sources img[src=x]").count() == 0
+    page.screenshot(path=str(screenshots / "xss-chat-ui.png"))
+
+
+def test_html_in_documents_and_answers_is_shown_as_text_in_the_widget(
+    hostile_server: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(hostile_server.url + "/widget/panel?lang=zh")
+    page.fill("#question", "网站公告写了什么代码？")
+    page.click("#send")
+    page.wait_for_selector("#messages .cite", timeout=30_000)
+    assert "<script>window.__pwned=2</script>" in page.locator("#messages").inner_text()
+    page.locator("#messages .cite").first.click()
+    page.wait_for_selector("#source-view #cited-span")
+    assert "onerror=" in page.locator("#source-view").inner_text()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src=x]").count() == 0
+    page.screenshot(path=str(screenshots / "xss-widget.png"))
+
+
+def test_bad_questions_get_a_clear_message_in_the_chat_ui(
+    live: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(live.url + "/chat/")
+    for turn, (name, (question, expected)) in enumerate(BAD_QUESTIONS.items()):
+        page.fill("#question textarea", question)
+        page.click("#send")
+        reply = page.locator("#chat .message-row").nth(2 * turn + 1)
+        reply.wait_for(timeout=15_000)
+        assert expected in reply.inner_text(), name
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error" not in body
+    page.screenshot(path=str(screenshots / "bad-questions-chat-ui.png"))
+
+
+def test_bad_questions_get_a_clear_message_in_the_widget(live: LiveServer, page: Any) -> None:
+    page.goto(live.url + "/widget/panel")
+    for name, (question, expected) in BAD_QUESTIONS.items():
+        page.fill("#question", question)
+        before = page.locator("#messages .error").count()
+        page.click("#send")
+        page.wait_for_function(
+            f"document.querySelectorAll('#messages .error').length > {before}", timeout=15_000
+        )
+        assert expected in page.locator("#messages .error").last.inner_text(), name
+
+
+def test_the_widget_does_not_load_on_an_origin_that_is_not_allowed(
+    tmp_path: Path, settings: Settings, page: Any, screenshots: Path
+) -> None:
+    intranet_port = free_port()
+    settings.embed_origins = [f"http://127.0.0.1:{intranet_port}"]
+    with LiveServer(create_app(fake_service(settings))) as server:
+        site = StaticSite(demo_site(tmp_path, server.url), port=intranet_port)
+        with site:
+            # the allowed origin: the button appears and the iframe shows the chat
+            page.goto(f"http://127.0.0.1:{intranet_port}/index.html")
+            page.wait_for_function("window.__ragWidget && window.__ragWidget.status === 'ready'")
+            assert page.frame_locator("#assistant-iframe").locator("#question").count() == 1
+            # the same page on an origin not listed: no button, no framed chat
+            page.goto(f"http://localhost:{intranet_port}/index.html")
+            page.wait_for_function("window.__ragWidget && window.__ragWidget.status === 'refused'")
+            assert page.locator("#rag-widget-button").count() == 0
+            page.wait_for_timeout(500)
+            assert page.frame_locator("#assistant-iframe").locator("#question").count() == 0
+            page.screenshot(path=str(screenshots / "widget-refused-origin.png"))
