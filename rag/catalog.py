@@ -8,6 +8,7 @@ the FAISS file is only a snapshot of the vectors here, rebuilt when its generati
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
+_BUSY_TIMEOUT_S = 30  # how long a connection waits for another one's write to finish
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,9 @@ class Catalog:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A short-lived connection; commits on success, rolls back on any error."""
-        db = sqlite3.connect(self.path, timeout=30)
+        db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA foreign_keys=ON")
             with db:
                 yield db
@@ -231,6 +233,21 @@ class Catalog:
     def count_chunks(self) -> int:
         with self.connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, so searches read while an ingest writes. On a brand-new file two
+    processes (two ingests started together) race to switch it, and SQLite answers the
+    loser "database is locked" at once instead of waiting the busy timeout: wait here."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:

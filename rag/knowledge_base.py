@@ -54,6 +54,7 @@ class KnowledgeBase:
         self.name = directory.name
         self.catalog = Catalog(directory / "catalog.sqlite3")
         self._snapshot: Snapshot | None = None
+        self._snapshot_key: tuple[int, int] = (0, 0)
         self._snapshot_lock = threading.Lock()
 
     @classmethod
@@ -118,11 +119,15 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ reading
 
     def snapshot(self) -> Snapshot:
-        """The current search snapshot; reloaded only when the catalog has changed."""
-        generation = self.catalog.generation()
+        """The current search snapshot; reloaded only when the catalog has changed.
+
+        The catalog file's inode is part of the key: `--rebuild` swaps in a new catalog
+        whose generations count from 1 again, and a server must not keep the old one."""
+        key = (self.catalog.path.stat().st_ino, self.catalog.generation())
         with self._snapshot_lock:
-            if self._snapshot is None or self._snapshot.generation != generation:
+            if self._snapshot is None or self._snapshot_key != key:
                 self._snapshot = self._load_snapshot()
+                self._snapshot_key = key
             return self._snapshot
 
     def _load_snapshot(self) -> Snapshot:

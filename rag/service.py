@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -81,22 +82,25 @@ class RagService:
         )
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
-        """Build into a side folder and swap it in: the old index serves until the end."""
+        """Build into a side folder and swap it in: the old index serves until the end.
+        The old knowledge base's write lock is held throughout, so an ingest started
+        meanwhile waits and then writes into the new one instead of being lost."""
         final = self.settings.kb_dir(name)
-        staging = final.with_name(f".{name}.rebuild-{os.getpid()}")
+        unique = f"{os.getpid()}-{threading.get_ident()}"
+        staging = final.with_name(f".{name}.rebuild-{unique}")
         shutil.rmtree(staging, ignore_errors=True)
-        report = ingest(
-            paths,
-            KnowledgeBase(staging),
-            self.embedder,
-            self.chunking,
-            batch_size=self.settings.embedding_batch_size * 2,
-            progress=progress,
-        )
-        trash = final.with_name(f".{name}.old-{os.getpid()}")
-        if final.exists():
+        with KnowledgeBase(final).write_lock():
+            report = ingest(
+                paths,
+                KnowledgeBase(staging),
+                self.embedder,
+                self.chunking,
+                batch_size=self.settings.embedding_batch_size * 2,
+                progress=progress,
+            )
+            trash = final.with_name(f".{name}.old-{unique}")
             os.replace(final, trash)
-        os.replace(staging, final)
+            os.replace(staging, final)
         shutil.rmtree(trash, ignore_errors=True)
         self._retrievers.pop(name, None)
         return report
