@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make run    set up, index the bundled corpus, start the assistant
+#   make run    set up, index the bundled corpus, serve the chat on http://127.0.0.1:7860
 #   make test   set up, run the whole test suite (real models included)
 PYTHON ?= python3
 VENV := .venv
@@ -21,8 +21,7 @@ $(STAMP): pyproject.toml Makefile
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/rag ingest
-	$(BIN)/rag search
+	$(BIN)/rag serve
 
 test: setup
 	$(BIN)/python -m pytest
@@ -33,9 +32,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_retrieval.py
+	$(BIN)/python benchmarks/bench_answer.py
+	$(BIN)/python benchmarks/bench_serve.py
 
 eval: setup
 	$(BIN)/rag eval
 
 clean:
-	rm -rf $(VENV) index/*/ eval/runs
+	rm -rf $(VENV) index/*/ eval/runs test-artifacts

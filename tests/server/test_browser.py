@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rag.server.app import create_app
+from rag.server.gate import AnswerGate
 from rag.settings import PROJECT_ROOT, Settings
 from tests.server.browser import chromium
 from tests.server.conftest import LiveServer, StaticSite, fake_service, free_port
@@ -143,3 +144,70 @@ def test_the_widget_does_not_load_on_an_origin_that_is_not_allowed(
             page.wait_for_timeout(500)
             assert page.frame_locator("#assistant-iframe").locator("#question").count() == 0
             page.screenshot(path=str(screenshots / "widget-refused-origin.png"))
+
+
+def test_waiting_users_see_their_place_in_the_queue(
+    ingested: Any, page: Any, screenshots: Path
+) -> None:
+    gate = AnswerGate(limit=1, timeout_s=60)
+    with LiveServer(create_app(ingested, gate)) as server:
+        page.goto(server.url + "/chat/")
+        holder = gate.join()
+        list(holder.wait())  # another user's answer is running
+        try:
+            page.fill("#question textarea", "示范区新建多少个5G基站？")
+            page.click("#send")
+            reply = page.locator("#chat .message-row").nth(1)
+            reply.wait_for(timeout=15_000)
+            page.wait_for_function(
+                "document.querySelector('#chat').innerText.includes('排队中')", timeout=15_000
+            )
+            assert "前面还有 1 个请求" in reply.inner_text()
+            page.screenshot(path=str(screenshots / "chat-queued.png"))
+        finally:
+            holder.leave()
+        page.wait_for_selector("#sources mark", timeout=30_000)
+        assert "6000" in reply.inner_text()
+
+
+def test_english_interface_and_new_conversation(live: LiveServer, page: Any) -> None:
+    page.goto(live.url + "/chat/")
+    page.get_by_label("English").check()
+    page.wait_for_function("document.querySelector('#send').innerText.includes('Send')")
+    assert "New conversation" in page.locator("#new-chat").inner_text()
+    page.fill(
+        "#question textarea", "示范区新建多少个5G基站？"
+    )  # the UI, not the question, is English
+    page.click("#send")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    assert "Sources" in page.locator("#sources").inner_text()
+    page.click("#new-chat")
+    page.wait_for_function("document.querySelectorAll('#chat .message-row').length === 0")
+    assert page.locator("#sources mark").count() == 0
+
+
+def test_gradio_client_can_ask(live: LiveServer) -> None:
+    from gradio_client import Client
+
+    client = Client(live.url + "/chat/", verbose=False)
+    result = client.predict("示范区新建多少个5G基站？", "jinan", api_name="/ask")
+    assert result["type"] == "done" and "6000" in result["answer"]
+    assert result["citations"][0]["source"] == "plan.txt"
+
+
+def test_each_user_has_their_own_conversation(live: LiveServer, browser: Any) -> None:
+    alice, bob = (browser.new_context() for _ in range(2))
+    try:
+        a, b = alice.new_page(), bob.new_page()
+        a.goto(live.url + "/chat/")
+        b.goto(live.url + "/chat/")
+        a.fill("#question textarea", "示范区新建多少个5G基站？")
+        a.click("#send")
+        a.wait_for_selector("#sources mark", timeout=30_000)
+        b.reload()
+        b.wait_for_selector("#question textarea")
+        assert b.locator("#chat .message-row").count() == 0
+        assert b.locator("#sources mark").count() == 0
+    finally:
+        alice.close()
+        bob.close()
