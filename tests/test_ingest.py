@@ -122,3 +122,45 @@ def test_missing_faiss_snapshot_is_rebuilt_from_the_catalog(service: RagService)
 def test_invalid_kb_names_are_refused(service: RagService, name: str) -> None:
     with pytest.raises(KnowledgeBaseError, match="invalid knowledge-base name"):
         service.ingest(kb=name, progress=False)
+
+
+def test_every_kind_of_bad_input_in_one_batch_loses_nothing(
+    service: RagService, corpus: Path, tmp_path: Path
+) -> None:
+    """Issue 6: each bad input is reported with its file and reason; the good files in
+    the same batch, in odd encodings too, are all indexed and searchable."""
+    from tests.loaders.pdf_maker import write_blank_pdf
+
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    write_blank_pdf(corpus / "scanned.pdf")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    with (corpus / "huge.txt").open("wb") as fh:  # sparse: 51 MB that takes no disk
+        fh.truncate(51 * 1024 * 1024)
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (corpus / "gbk.txt").write_bytes("槐荫区GBK文件：新建停车位900个。".encode("gbk"))
+    (corpus / "utf16.txt").write_bytes("历城区UTF-16文件：新建绿道77公里。".encode("utf-16"))
+    missing = tmp_path / "nowhere" / "gone.txt"
+
+    report = service.ingest([corpus, missing], progress=False)
+
+    failed = {Path(p).name: reason for p, reason in report.failed}
+    assert set(failed) == {
+        "empty.txt",
+        "corrupt.pdf",
+        "scanned.pdf",
+        "binary.txt",
+        "huge.txt",
+        "gone.txt",
+    }
+    assert "empty" in failed["empty.txt"]
+    assert "damaged" in failed["corrupt.pdf"]
+    assert "no text layer" in failed["scanned.pdf"]
+    assert "binary" in failed["binary.txt"]
+    assert "50 MB" in failed["huge.txt"]
+    assert "no such file" in failed["gone.txt"]
+    assert [Path(p).name for p, _ in report.skipped] == ["photo.jpg"]
+    added = {Path(p).name for p in report.added}
+    assert added == {"notes.md", "page.html", "plan.txt", "gbk.txt", "utf16.txt"}
+    assert "900个" in service.search("槐荫区停车位", k=1)[0].text
+    assert "77公里" in service.search("历城区绿道", k=1)[0].text
