@@ -10,12 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from rag.llm.fake import FakeChatModel
+from rag.server.pages import DEMO_SERVER
 from rag.service import RagService
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -114,14 +116,35 @@ def live(ingested: RagService) -> Iterator[LiveServer]:
         yield server
 
 
+def write_demo_page(folder: Path, server_url: str) -> Path:
+    """The demo intranet page (ui/demo/index.html), pointed at a test server."""
+    page = (PROJECT_ROOT / "ui" / "demo" / "index.html").read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(page.replace(DEMO_SERVER, server_url), "utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Debian Chromium for the whole run."""
+    from tests.server.browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    yield context
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def intranet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StaticSite, int]]:
     """The demo intranet page on an origin of its own, pointing at the real-model server."""
     server_port = free_port()
-    folder = tmp_path_factory.mktemp("intranet")
-    page = (PROJECT_ROOT / "ui" / "demo" / "index.html").read_text(encoding="utf-8")
-    page = page.replace("http://127.0.0.1:7860", f"http://127.0.0.1:{server_port}")
-    (folder / "index.html").write_text(page, encoding="utf-8")
+    folder = write_demo_page(tmp_path_factory.mktemp("intranet"), f"http://127.0.0.1:{server_port}")
     with StaticSite(folder) as site:
         yield site, server_port
 

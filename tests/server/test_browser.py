@@ -12,9 +12,14 @@ import pytest
 
 from rag.server.app import create_app
 from rag.server.gate import AnswerGate
-from rag.settings import PROJECT_ROOT, Settings
-from tests.server.browser import chromium
-from tests.server.conftest import LiveServer, StaticSite, fake_service, free_port
+from rag.settings import Settings
+from tests.server.conftest import (
+    LiveServer,
+    StaticSite,
+    fake_service,
+    free_port,
+    write_demo_page,
+)
 from tests.server.test_security import BAD_QUESTIONS
 
 HOSTILE = (
@@ -27,15 +32,8 @@ HOSTILE_ANSWER = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+def page(context: Any) -> Iterator[Any]:
     page = context.new_page()
     outside: list[str] = []
     page.on(
@@ -47,17 +45,7 @@ def page(browser: Any) -> Iterator[Any]:
         ),
     )
     yield page
-    context.close()
     assert outside == [], f"the page reached beyond this server: {outside}"  # no CDN
-
-
-def demo_site(tmp_path: Path, server_url: str) -> Path:
-    """The demo intranet page, pointed at a test server, in a folder of its own."""
-    folder = tmp_path / "intranet"
-    folder.mkdir()
-    page = (PROJECT_ROOT / "ui" / "demo" / "index.html").read_text(encoding="utf-8")
-    (folder / "index.html").write_text(page.replace("http://127.0.0.1:7860", server_url), "utf-8")
-    return folder
 
 
 @pytest.fixture
@@ -131,7 +119,7 @@ def test_the_widget_does_not_load_on_an_origin_that_is_not_allowed(
     intranet_port = free_port()
     settings.embed_origins = [f"http://127.0.0.1:{intranet_port}"]
     with LiveServer(create_app(fake_service(settings))) as server:
-        site = StaticSite(demo_site(tmp_path, server.url), port=intranet_port)
+        site = StaticSite(write_demo_page(tmp_path / "intranet", server.url), port=intranet_port)
         with site:
             # the allowed origin: the button appears and the iframe shows the chat
             page.goto(f"http://127.0.0.1:{intranet_port}/index.html")

@@ -5,13 +5,11 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.server.browser import chromium
 from tests.server.conftest import LiveServer, StaticSite
 
 pytestmark = pytest.mark.real_model
@@ -21,19 +19,6 @@ CHAT_QUESTION = "济南2021年打算沿黄河打造的生态风貌带有多长?"
 CHAT_FACT = "183"
 WIDGET_QUESTION = "2023年政府工作报告给济南定的研发投入强度目标是多少?"
 WIDGET_FACT = "2.75"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    yield context
-    context.close()
 
 
 def test_chat_ui_streams_a_cited_answer_that_opens_its_source(
