@@ -24,8 +24,13 @@ class FusionWeights:
     candidates: int = 40
 
 
+def printable(text: str) -> str:
+    """Control characters become spaces; the ends are stripped."""
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
+
+
 def clean_query(query: str) -> str:
-    text = "".join(ch if ch.isprintable() else " " for ch in query).strip()
+    text = printable(query)
     if not text:
         raise EmptyQueryError("the question is empty: type a question about your documents")
     return text[:MAX_QUERY_CHARS]

@@ -51,3 +51,21 @@ class SearchHit:
         data = asdict(self)
         data.pop("context")
         return data
+
+
+@dataclass(frozen=True)
+class SourcePassage:
+    """A cited span with the document text around it, for the source viewers."""
+
+    kb: str
+    source: str
+    section: str
+    start: int
+    end: int
+    before: str
+    text: str
+    after: str
+    document_chars: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

@@ -22,7 +22,7 @@ from rag.ingest import ChunkingSettings, IngestReport, ingest, remove
 from rag.knowledge_base import KnowledgeBase, validate_kb_name
 from rag.llm.base import ChatMessage, ChatModel
 from rag.retrieval import FusionWeights, HybridRetriever
-from rag.schema import SearchHit
+from rag.schema import SearchHit, SourcePassage
 from rag.settings import Settings
 
 
@@ -123,6 +123,36 @@ class RagService:
 
     def search(self, query: str, k: int | None = None, kb: str | None = None) -> list[SearchHit]:
         return self.retriever(kb).search(query, k or self.settings.top_k)
+
+    def source_passage(
+        self,
+        chunk_id: int,
+        start: int | None = None,
+        end: int | None = None,
+        context_chars: int = 800,
+        kb: str | None = None,
+    ) -> SourcePassage | None:
+        """A cited span and the text around it, looked up by chunk id only (never a
+        path, so nothing outside the knowledge base is readable). A span that does
+        not lie inside its chunk falls back to the whole chunk."""
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        found = knowledge_base.catalog.chunk_document(chunk_id)
+        if found is None:
+            return None
+        row, text = found
+        lo = start if start is not None and row.start <= start < row.end else row.start
+        hi = end if end is not None and lo < end <= row.end else row.end
+        return SourcePassage(
+            knowledge_base.name,
+            row.source,
+            row.section,
+            lo,
+            hi,
+            text[max(0, lo - context_chars) : lo],
+            text[lo:hi],
+            text[hi : hi + context_chars],
+            len(text),
+        )
 
     # ------------------------------------------------------------------ answers
 

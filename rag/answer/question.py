@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from rag.retrieval import printable
+
 
 class BadQuestionError(ValueError):
     def __init__(self, zh: str, en: str):
@@ -18,7 +20,7 @@ class BadQuestionError(ValueError):
 
 def check_question(text: str, max_chars: int) -> str:
     """The question with control characters removed, or BadQuestionError."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text or "").strip()
+    cleaned = printable(text or "")
     if not cleaned:
         raise BadQuestionError(
             "问题是空的：请输入一个关于文档的问题。",

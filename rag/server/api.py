@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag.answer.question import BadQuestionError
-from rag.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+from rag.knowledge_base import KnowledgeBaseError, list_knowledge_bases
 from rag.retrieval import EmptyQueryError
 from rag.server.answers import AskRequest, answer_events, content_text, history_from_messages
 from rag.server.answers import validate as validate_request
@@ -96,30 +96,14 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
     def source(
         chunk: int, kb: str | None = None, start: int | None = None, end: int | None = None
     ) -> dict[str, Any] | JSONResponse:
-        """The cited span and the document text around it. Only chunk ids of an
-        existing knowledge base are accepted, never a path: nothing else is readable."""
+        """The cited span and the document text around it (chunk ids only)."""
         try:
-            knowledge_base = KnowledgeBase.open_existing(settings, kb)
+            passage = service.source_passage(chunk, start, end, SOURCE_CONTEXT_CHARS, kb)
         except KnowledgeBaseError as exc:
             return error(404, str(exc))
-        found = knowledge_base.catalog.chunk_document(chunk)
-        if found is None:
-            return error(404, f"没有编号为 {chunk} 的段落（知识库 {knowledge_base.name}）。")
-        row, text = found
-        # the span must lie inside its chunk; anything else falls back to the chunk
-        lo = start if start is not None and row.start <= start < row.end else row.start
-        hi = end if end is not None and lo < end <= row.end else row.end
-        return {
-            "kb": knowledge_base.name,
-            "source": row.source,
-            "section": row.section,
-            "start": lo,
-            "end": hi,
-            "before": text[max(0, lo - SOURCE_CONTEXT_CHARS) : lo],
-            "text": text[lo:hi],
-            "after": text[hi : hi + SOURCE_CONTEXT_CHARS],
-            "document_chars": len(text),
-        }
+        if passage is None:
+            return error(404, f"没有编号为 {chunk} 的段落（知识库 {service.kb_name(kb)}）。")
+        return passage.to_json()
 
     @router.get("/v1/models")
     def models() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import gradio as gr
 
 from rag.answer.question import BadQuestionError
-from rag.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+from rag.knowledge_base import KnowledgeBaseError, list_knowledge_bases
 from rag.server.answers import AskRequest, answer_events, history_from_messages, validate
 from rag.server.gate import AnswerGate
 from rag.service import RagService
@@ -108,23 +108,17 @@ def render_sources(service: RagService, kb: str, citations: list[dict[str, Any]]
     if not citations:
         return f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>"
     items = []
-    seen = set()
-    knowledge_base = KnowledgeBase.open_existing(service.settings, kb)
-    for c in citations:
-        key = (c["n"], c["start"], c["end"])
-        if key in seen:
-            continue
-        seen.add(key)
-        found = knowledge_base.catalog.chunk_document(int(c["chunk_id"]))
-        doc = found[1] if found else c["text"]
-        start, end = (c["start"], c["end"]) if found else (0, len(doc))
-        before = doc[max(0, start - CONTEXT_CHARS) : start]
-        after = doc[end : end + CONTEXT_CHARS]
+    unique = {(c["n"], c["start"], c["end"]): c for c in citations}
+    for c in unique.values():
+        passage = service.source_passage(c["chunk_id"], c["start"], c["end"], CONTEXT_CHARS, kb)
+        before, span, after = (
+            (passage.before, passage.text, passage.after) if passage else ("", c["text"], "")
+        )
         items.append(
             f'<div class="src" id="src-{c["n"]}">'
             f'<div class="src-head">[{c["n"]}] {escape(c["source"])}</div>'
             f'<div class="src-section">{escape(c["section"])}</div>'
-            f"<blockquote>…{escape(before)}<mark>{escape(doc[start:end])}</mark>"
+            f"<blockquote>…{escape(before)}<mark>{escape(span)}</mark>"
             f"{escape(after)}…</blockquote>"
             f'<a href="{html.escape(source_url(kb, c))}" target="_blank" rel="noopener">'
             f"{t['read']}</a></div>"

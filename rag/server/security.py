@@ -7,7 +7,9 @@ import hmac
 import json
 import re
 from collections.abc import Sequence
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -161,15 +163,11 @@ def _header_token(scope: Scope) -> str | None:
 
 
 def _query_token(scope: Scope) -> str | None:
-    from urllib.parse import parse_qs
-
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
     return values[0] if values else None
 
 
 def _cookie_token(scope: Scope) -> str | None:
-    from http.cookies import SimpleCookie
-
     raw = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
     cookie = SimpleCookie()
     try:
