@@ -19,7 +19,7 @@ from typing import Any
 
 from rag.answer.citations import CitationStreamer
 from rag.answer.context import Passage
-from rag.answer.refusal import invented_numbers
+from rag.answer.refusal import invented_numbers, off_target
 from rag.knowledge_base import KnowledgeBase
 from rag.schema import SearchHit
 from rag.settings import Settings
@@ -61,12 +61,21 @@ def invented(item: dict[str, Any]) -> bool:
     return bool(invented_numbers(raw, item["question"], _passages(item)))
 
 
+def off(item: dict[str, Any]) -> bool:
+    raw = item["evidence"].get("raw", item["answer"] or "")
+    return bool(off_target(raw, item["question"], _passages(item)))
+
+
 RULES: dict[str, Rule] = {
     "model refusal and pre-check only": lambda it: False,
     "no checked citation (as recorded)": no_citation,
     "no checked citation (current checker)": no_rechecked_citation,
     "invented number": invented,
     "current checker or invented number": lambda it: no_rechecked_citation(it) or invented(it),
+    "off target (another place, quantity or unit)": off,
+    "all of the above (the pipeline now)": lambda it: (
+        no_rechecked_citation(it) or invented(it) or off(it)
+    ),
 }
 
 

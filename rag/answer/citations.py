@@ -79,18 +79,23 @@ def choose_markers(sentence: str, cited: list[int], passages: list[Passage]) -> 
     return []
 
 
-def quoted_span(sentence: str, passage: Passage) -> tuple[int, int, str]:
-    """The sentence of the passage that best matches the answer sentence."""
+def quoted_span(sentence: str, passage: Passage) -> tuple[int, int]:
+    """The sentence of the passage that best matches the answer sentence: the one holding
+    most of its numbers, then most of its key terms (longer terms say more)."""
     hit = passage.hit
-    line = Line(hit.start, hit.end, hit.text)
-    terms = set(tokenize(sentence))
-    candidates = [s for s in split_sentences(line) if s.text.strip()]
+    candidates = [s for s in split_sentences(Line(hit.start, hit.end, hit.text)) if s.text.strip()]
     if not candidates:
-        return hit.start, hit.end, hit.text
-    best = max(candidates, key=lambda s: len(terms & set(tokenize(s.text))))
+        return hit.start, hit.end
+    numbers = set(_NUMBER.findall(_norm(sentence)))
+    terms = set(tokenize(sentence))
+
+    def score(candidate: Line) -> tuple[int, int]:
+        found = set(_NUMBER.findall(_norm(candidate.text)))
+        return len(numbers & found), sum(len(t) for t in terms & set(tokenize(candidate.text)))
+
+    best = max(candidates, key=score)
     lead = len(best.text) - len(best.text.lstrip())
-    text = best.text.strip()
-    return best.start + lead, best.start + lead + len(text), text
+    return best.start + lead, best.start + lead + len(best.text.strip())
 
 
 class CitationStreamer:
@@ -98,10 +103,10 @@ class CitationStreamer:
 
     def __init__(self, passages: list[Passage]):
         self.passages = passages
-        self.citations: list[Citation] = []
         self.supported_sentences = 0
         self.sentences = 0
         self._shown: dict[int, int] = {}  # passage n -> displayed number
+        self._spans: dict[int, list[tuple[int, int]]] = {}  # passage n -> quoted spans
         self._buffer = ""  # the current sentence, raw
         self._emitted = 0  # characters of its body already sent
 
@@ -178,20 +183,21 @@ class CitationStreamer:
         self._buffer, self._emitted = rest, 0
         return out
 
-    def _display_number(self, n: int, sentence: str) -> int:
-        if n not in self._shown:
-            self._shown[n] = len(self._shown) + 1
+    @property
+    def citations(self) -> list[Citation]:
+        """One per cited passage, in display order; its span runs from the first to the
+        last passage sentence that the answer's sentences quote."""
+        out = []
+        for n, shown in self._shown.items():
             passage = next(p for p in self.passages if p.n == n)
-            start, end, text = quoted_span(sentence, passage)
-            self.citations.append(
-                Citation(
-                    self._shown[n],
-                    passage.hit.source,
-                    passage.hit.section,
-                    start,
-                    end,
-                    text,
-                    passage.hit.chunk_id,
-                )
-            )
-        return self._shown[n]
+            start = min(a for a, _ in self._spans[n])
+            end = max(b for _, b in self._spans[n])
+            text = passage.hit.text[start - passage.hit.start : end - passage.hit.start]
+            hit = passage.hit
+            out.append(Citation(shown, hit.source, hit.section, start, end, text, hit.chunk_id))
+        return out
+
+    def _display_number(self, n: int, sentence: str) -> int:
+        passage = next(p for p in self.passages if p.n == n)
+        self._spans.setdefault(n, []).append(quoted_span(sentence, passage))
+        return self._shown.setdefault(n, len(self._shown) + 1)

@@ -16,7 +16,7 @@ from typing import Any
 from rag.answer.citations import Citation, CitationStreamer
 from rag.answer.context import Passage, select_passages
 from rag.answer.question import check_question
-from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal
+from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal, off_target
 from rag.answer.rewrite import standalone_question
 from rag.llm.base import ChatMessage, ChatModel
 from rag.retrieval import HybridRetriever
@@ -200,10 +200,13 @@ class AnswerPipeline:
         invented = invented_numbers("".join(raw), standalone, passages)
         facts["invented_numbers"] = invented
         reason: str | None = None
+        off = off_target("".join(raw), standalone, passages)
         if is_model_refusal("".join(raw)):
             reason = "the model found no answer in the passages"
         elif invented:
             reason = f"the answer has numbers no passage holds: {', '.join(invented)}"
+        elif off:
+            reason = off
         elif streamer.supported_sentences == 0:
             # Not one sentence holds up against a passage: the small model answered
             # something else, or what the documents do not say (benchmarks/README.md).

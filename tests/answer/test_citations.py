@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rag.answer.citations import CitationStreamer, choose_markers, support
-from tests.answer.helpers import PASSAGES
+from tests.answer.helpers import PASSAGES, passage
 
 
 def _run(text: str, piece: int = 2) -> tuple[str, CitationStreamer]:
@@ -61,3 +61,20 @@ def test_words_stream_before_the_sentence_ends() -> None:
 def test_choose_markers_prefers_cited_when_valid() -> None:
     assert choose_markers("新建5G基站6000个", [1, 2], PASSAGES) == [1]
     assert choose_markers("完全无关的句子", [], PASSAGES) == []
+
+
+def test_quoted_span_is_the_sentence_holding_the_number() -> None:
+    # the heading shares more words with the answer; the number decides
+    text = "技改投资年均增长目标。到2025年,增幅达到20%以上。"
+    streamer = CitationStreamer([passage(1, text)])
+    streamer.feed("技改投资年均增长目标是20%以上[1]。")
+    streamer.close()
+    assert streamer.citations[0].text == "到2025年,增幅达到20%以上。"
+
+
+def test_passage_cited_by_two_sentences_quotes_both() -> None:
+    _, streamer = _run("新能源汽车产量突破20万辆[2]。光伏装机容量达到150万千瓦[2]。")
+    (c,) = streamer.citations
+    assert c.text == PASSAGES[1].text
+    p = PASSAGES[1]
+    assert p.hit.text[c.start - p.hit.start : c.end - p.hit.start] == c.text

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal
-from tests.answer.helpers import PASSAGES
+from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal, off_target
+from tests.answer.helpers import PASSAGES, passage
+
+HIGH_TECH_ZONE = passage(
+    1,
+    "实现一般公共预算收入130.2亿元。到2025年地区生产总值达到2000亿元规模。",
+    context="济南高新区十四五规划\n实现一般公共预算收入130.2亿元。到2025年地区生产总值达到2000亿元规模。",
+)
+AIRPORT = passage(2, "机场旅客吞吐量达到1300万人次、货邮吞吐量14.4万吨。")
 
 
 def test_year_named_in_the_question_must_be_in_the_passages() -> None:
@@ -28,3 +35,29 @@ def test_model_refusals_are_recognised() -> None:
     assert is_model_refusal("资料中没有找到相关信息。")
     assert is_model_refusal("  ")
     assert not is_model_refusal("新建5G基站6000个[1]。")
+
+
+def test_value_of_another_place_is_off_target() -> None:
+    reason = off_target(
+        "地区生产总值目标是2000亿元[1]。", "章丘区的地区生产总值目标是多少?", [HIGH_TECH_ZONE]
+    )
+    assert reason and "章丘区" in reason
+    assert off_target("2000亿元[1]。", "高新区的地区生产总值目标是多少?", [HIGH_TECH_ZONE]) is None
+
+
+def test_value_of_the_opposite_quantity_is_off_target() -> None:
+    reason = off_target(
+        "一般公共预算支出为130.2亿元[1]。", "2020年一般公共预算支出是多少?", [HIGH_TECH_ZONE]
+    )
+    assert reason and "收入" in reason
+    assert off_target("预算收入130.2亿元[1]。", "一般公共预算收入是多少?", [HIGH_TECH_ZONE]) is None
+
+
+def test_money_question_answered_without_money_is_off_target() -> None:
+    reason = off_target(
+        "总投资是1300万人次、14.4万吨[2]。", "机场二期工程的总投资是多少?", [AIRPORT]
+    )
+    assert reason and "money" in reason
+    # a count or a share is no amount of money: not judged by its unit
+    assert off_target("旅客吞吐量1300万人次[2]。", "机场旅客吞吐量达到多少?", [AIRPORT]) is None
+    assert off_target("增长14.4%[2]。", "地区生产总值增长多少?", [AIRPORT]) is None
