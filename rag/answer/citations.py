@@ -53,17 +53,17 @@ def _norm(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace(" ", "")
 
 
-def support(sentence: str, passage: Passage) -> float:
-    """0 when a number of the sentence is missing from the passage, else the share of
-    its key terms that the passage (title and section included) holds."""
-    body = _norm(passage.hit.context or passage.hit.text)
+def support(sentence: str, *passages: Passage) -> float:
+    """0 when a number of the sentence is missing from the passages, else the share of
+    its key terms that they (titles and sections included) hold."""
+    body = "\n".join(_norm(p.hit.context or p.hit.text) for p in passages)
     numbers = _NUMBER.findall(_norm(sentence))
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
     if not terms:
         return 0.0
-    return len(terms & set(tokenize(passage.hit.context or passage.hit.text))) / len(terms)
+    return len(terms & set(tokenize(body))) / len(terms)
 
 
 def choose_markers(sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:

@@ -121,18 +121,23 @@ _VALUE = re.compile(
 )
 # A place the question names: "章丘区", "孙村片区", "济南高新区" (not "地区", "全区").
 _PLACE = re.compile(r"([^\W\d_年的期和末全时地在与及、据按照]{2,4}?(?:片区|区|县))")
+_NOT_PLACES = ("地区", "全区", "城区")
+_WIDER_SCOPES = ("全市", "济南市", "全省", "全国")
 # Quantities a small model swaps for each other when the passage has only one of them.
 _OPPOSITES = (("支出", "收入"), ("进口", "出口"), ("农村", "城镇"))
 _MONEY_QUESTION = re.compile(r"总投资|投资额|预算支出|预算收入|生产总值|增加值|营业收入|总额|资金")
 _NOT_AN_AMOUNT = re.compile(r"增长|增速|增幅|比重|占比|比例|%|几成|降幅|强度|多少个|多少家|多少项")
 
 
-def _values(answer: str, question: str) -> list[str]:
+def _values(answer: str, question: str) -> list[tuple[str, str]]:
+    """(value, the answer sentence it is in) for each value the question did not name."""
     from rag.answer.citations import MARKER
 
     asked = set(_NUMBER.findall(_norm(question)))
-    found = _VALUE.findall(_norm(MARKER.sub("", answer)).replace(",", ""))
-    return [v for v in dict.fromkeys(found) if v not in asked]
+    out = []
+    for sentence in re.split(r"[。；;！？!?\n]", _norm(MARKER.sub("", answer)).replace(",", "")):
+        out += [(v, sentence) for v in dict.fromkeys(_VALUE.findall(sentence)) if v not in asked]
+    return out
 
 
 def _before(value: str, passages: list[Passage], chars: int = 40) -> list[tuple[Passage, str]]:
@@ -157,21 +162,28 @@ def off_target(answer: str, question: str, passages: list[Passage]) -> str | Non
     money = _MONEY_QUESTION.search(q) and not _NOT_AN_AMOUNT.search(q)
     if money and values and "元" not in _norm(answer):
         return "the question asks for an amount of money and the answer gives none"
-    for value in values:
+    for value, sentence in values:
         stated = _before(value, passages)
         if stated:
-            reason = _other_place(value, q, stated) or _opposite_quantity(value, q, stated)
+            reason = _other_place(value, q, sentence, stated) or _opposite_quantity(
+                value, q, stated
+            )
             if reason:
                 return reason
     return None
 
 
-def _other_place(value: str, question: str, stated: list[tuple[Passage, str]]) -> str | None:
-    """A place the question names that no passage stating `value` is about."""
+def _other_place(
+    value: str, question: str, sentence: str, stated: list[tuple[Passage, str]]
+) -> str | None:
+    """A place the question names that no passage stating `value` is about. A sentence
+    that gives the value for the whole city ("全市…35亿美元") is not judged by the
+    district the question compares it with."""
+    places = [p for p in dict.fromkeys(_PLACE.findall(question)) if p not in _NOT_PLACES]
+    if any(scope in sentence for scope in _WIDER_SCOPES) and not any(p in sentence for p in places):
+        return None
     contexts = [_norm(p.hit.context or p.hit.text) for p, _ in stated]
-    for place in dict.fromkeys(_PLACE.findall(question)):
-        if place in ("地区", "全区", "城区"):
-            continue
+    for place in places:
         name = re.sub(r"(?:片区|区|县)$", "", place)  # "章丘区" is often just "章丘"
         if not any(name in c for c in contexts):
             return f"{value} is stated of another place than {place}"

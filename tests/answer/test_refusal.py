@@ -61,3 +61,15 @@ def test_money_question_answered_without_money_is_off_target() -> None:
     # a count or a share is no amount of money: not judged by its unit
     assert off_target("旅客吞吐量1300万人次[2]。", "机场旅客吞吐量达到多少?", [AIRPORT]) is None
     assert off_target("增长14.4%[2]。", "地区生产总值增长多少?", [AIRPORT]) is None
+
+
+def test_city_wide_value_in_a_comparison_is_not_judged_by_the_district() -> None:
+    city = passage(
+        3,
+        "全市实际使用外资达到35亿美元左右。",
+        context="工业强市三年行动计划\n全市实际使用外资达到35亿美元左右。",
+    )
+    question = "全市实际使用外资目标和济南高新区实际使用外资目标分别是多少?"
+    assert off_target("全市实际使用外资目标是35亿美元左右[3]。", question, [city]) is None
+    # the same value given for the district itself is still off target
+    assert off_target("济南高新区的目标是35亿美元[3]。", question, [city])
