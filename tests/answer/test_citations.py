@@ -78,4 +78,3 @@ def test_passage_cited_by_two_sentences_quotes_both() -> None:
     assert c.text == PASSAGES[1].text
     p = PASSAGES[1]
     assert p.hit.text[c.start - p.hit.start : c.end - p.hit.start] == c.text
-
