@@ -199,18 +199,17 @@ class AnswerPipeline:
         )
         invented = invented_numbers("".join(raw), standalone, passages)
         facts["invented_numbers"] = invented
-        reason: str | None = None
-        off = off_target("".join(raw), standalone, passages)
+        reason: str | None
         if is_model_refusal("".join(raw)):
             reason = "the model found no answer in the passages"
         elif invented:
             reason = f"the answer has numbers no passage holds: {', '.join(invented)}"
-        elif off:
-            reason = off
         elif streamer.supported_sentences == 0:
             # Not one sentence holds up against a passage: the small model answered
             # something else, or what the documents do not say (benchmarks/README.md).
             reason = "no sentence of the answer is supported by a passage"
+        else:
+            reason = off_target("".join(raw), standalone, passages)
         if reason:
             text = refusal_text(language, self.retriever.kb.name, passages)
             yield AnswerEvent("replace", text)

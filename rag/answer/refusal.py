@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rag.answer.citations import MARKER
 from rag.answer.context import Passage
 from rag.keyword_index import tokenize
 
@@ -101,8 +102,6 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 def invented_numbers(answer: str, question: str, passages: list[Passage]) -> list[str]:
     """Numbers in the answer that neither the passages nor the question contain: the
     small model's way of answering what the documents do not say."""
-    from rag.answer.citations import MARKER
-
     text = _norm(MARKER.sub("", answer)).replace(",", "")
     known = _norm(
         question + "\n" + "\n".join(p.hit.context or p.hit.text for p in passages)
@@ -131,8 +130,6 @@ _NOT_AN_AMOUNT = re.compile(r"增长|增速|增幅|比重|占比|比例|%|几成
 
 def _values(answer: str, question: str) -> list[tuple[str, str]]:
     """(value, the answer sentence it is in) for each value the question did not name."""
-    from rag.answer.citations import MARKER
-
     asked = set(_NUMBER.findall(_norm(question)))
     out = []
     for sentence in re.split(r"[。；;！？!?\n]", _norm(MARKER.sub("", answer)).replace(",", "")):
@@ -192,9 +189,9 @@ def _other_place(
 
 def _opposite_quantity(value: str, question: str, stated: list[tuple[Passage, str]]) -> str | None:
     """The question asks for 支出 and every passage labels `value` as 收入."""
+    labels = [label for _, label in stated]
     for pair in _OPPOSITES:
         for asked, other in (pair, pair[::-1]):
-            labels = [label for _, label in stated]
             if (
                 asked in question
                 and other not in question
