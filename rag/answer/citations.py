@@ -9,16 +9,15 @@ and only a sentence's markers and final stop wait until that sentence is complet
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from rag.answer.context import Passage
+from rag.answer.numbers import NUMBER, normalize
 from rag.chunking import Line, split_sentences
 from rag.keyword_index import tokenize
 
 MARKER = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]|【\s*(\d+)\s*】)")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SENTENCE_END = "。！？!?；;\n"
 # "资料编号：[3]" on a line of its own: a label, not a sentence
 _LABELS = ("资料编号", "资料", "来源", "参考资料", "依据", "出处", "Sources", "Source")
@@ -47,17 +46,11 @@ class Citation:
         return asdict(self)
 
 
-def _norm(text: str) -> str:
-    # thousands separators only ("1,214"), not the corpus's ASCII commas between clauses
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace(" ", "")
-
-
 def support(sentence: str, *passages: Passage) -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
     its key terms that they (titles and sections included) hold."""
-    body = "\n".join(_norm(p.hit.context or p.hit.text) for p in passages)
-    numbers = _NUMBER.findall(_norm(sentence))
+    body = "\n".join(normalize(p.hit.context or p.hit.text) for p in passages)
+    numbers = NUMBER.findall(normalize(sentence))
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
@@ -86,11 +79,11 @@ def quoted_span(sentence: str, passage: Passage) -> tuple[int, int]:
     candidates = [s for s in split_sentences(Line(hit.start, hit.end, hit.text)) if s.text.strip()]
     if not candidates:
         return hit.start, hit.end
-    numbers = set(_NUMBER.findall(_norm(sentence)))
+    numbers = set(NUMBER.findall(normalize(sentence)))
     terms = set(tokenize(sentence))
 
     def score(candidate: Line) -> tuple[int, int]:
-        found = set(_NUMBER.findall(_norm(candidate.text)))
+        found = set(NUMBER.findall(normalize(candidate.text)))
         return len(numbers & found), sum(len(t) for t in terms & set(tokenize(candidate.text)))
 
     best = max(candidates, key=score)

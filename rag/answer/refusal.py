@@ -11,11 +11,11 @@ supported by a passage, or whose values are about something other than what was 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rag.answer.citations import MARKER
 from rag.answer.context import Passage
+from rag.answer.numbers import NUMBER, normalize
 from rag.keyword_index import tokenize
 
 # Words any question about these documents may use; they say nothing about coverage.
@@ -78,17 +78,13 @@ class EvidenceCheck:
     missing: tuple[str, ...]  # anchors of the question that no passage mentions
 
 
-def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
 def check_evidence(question: str, passages: list[Passage], min_coverage: float) -> EvidenceCheck:
     """How well these passages cover the question (all passages before generation, the
     cited ones after it)."""
     if not passages:
         return EvidenceCheck(False, 0.0, ())
-    corpus = _norm("\n".join(p.hit.context or p.hit.text for p in passages))
-    anchors = tuple(dict.fromkeys(_ANCHOR.findall(_norm(question))))
+    corpus = normalize("\n".join(p.hit.context or p.hit.text for p in passages))
+    anchors = tuple(dict.fromkeys(_ANCHOR.findall(normalize(question))))
     missing = tuple(a for a in anchors if a not in corpus)
     terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _GENERIC]
     covered = sum(len(t) for t in terms if t in corpus.lower())
@@ -96,17 +92,14 @@ def check_evidence(question: str, passages: list[Passage], min_coverage: float) 
     return EvidenceCheck(not missing and coverage >= min_coverage, round(coverage, 3), missing)
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
 def invented_numbers(answer: str, question: str, passages: list[Passage]) -> list[str]:
     """Numbers in the answer that neither the passages nor the question contain: the
     small model's way of answering what the documents do not say."""
-    text = _norm(MARKER.sub("", answer)).replace(",", "")
-    known = _norm(
+    text = normalize(MARKER.sub("", answer))
+    known = normalize(
         question + "\n" + "\n".join(p.hit.context or p.hit.text for p in passages)
-    ).replace(",", "")
-    return [n for n in dict.fromkeys(_NUMBER.findall(text)) if n not in known]
+    )
+    return [n for n in dict.fromkeys(NUMBER.findall(text)) if n not in known]
 
 
 def is_model_refusal(answer: str) -> bool:
@@ -130,9 +123,9 @@ _NOT_AN_AMOUNT = re.compile(r"增长|增速|增幅|比重|占比|比例|%|几成
 
 def _values(answer: str, question: str) -> list[tuple[str, str]]:
     """(value, the answer sentence it is in) for each value the question did not name."""
-    asked = set(_NUMBER.findall(_norm(question)))
+    asked = set(NUMBER.findall(normalize(question)))
     out = []
-    for sentence in re.split(r"[。；;！？!?\n]", _norm(MARKER.sub("", answer)).replace(",", "")):
+    for sentence in re.split(r"[。；;！？!?\n]", normalize(MARKER.sub("", answer))):
         out += [(v, sentence) for v in dict.fromkeys(_VALUE.findall(sentence)) if v not in asked]
     return out
 
@@ -142,7 +135,7 @@ def _before(value: str, passages: list[Passage], chars: int = 40) -> list[tuple[
     pattern = re.compile(rf"(?<![\d.]){re.escape(value)}(?![\d.])")
     out = []
     for p in passages:
-        text = _norm(p.hit.text).replace(",", "")
+        text = normalize(p.hit.text)
         out += [(p, text[max(0, m.start() - chars) : m.start()]) for m in pattern.finditer(text)]
     return out
 
@@ -154,10 +147,10 @@ def off_target(answer: str, question: str, passages: list[Passage]) -> str | Non
     it of another place, of the opposite quantity, or in another unit: the small model
     then answers "what did 章丘区 plan" with 高新区's figure.
     """
-    q = _norm(question)
+    q = normalize(question)
     values = _values(answer, question)
     money = _MONEY_QUESTION.search(q) and not _NOT_AN_AMOUNT.search(q)
-    if money and values and "元" not in _norm(answer):
+    if money and values and "元" not in normalize(answer):
         return "the question asks for an amount of money and the answer gives none"
     for value, sentence in values:
         stated = _before(value, passages)
@@ -179,7 +172,7 @@ def _other_place(
     places = [p for p in dict.fromkeys(_PLACE.findall(question)) if p not in _NOT_PLACES]
     if any(scope in sentence for scope in _WIDER_SCOPES) and not any(p in sentence for p in places):
         return None
-    contexts = [_norm(p.hit.context or p.hit.text) for p, _ in stated]
+    contexts = [normalize(p.hit.context or p.hit.text) for p, _ in stated]
     for place in places:
         name = re.sub(r"(?:片区|区|县)$", "", place)  # "章丘区" is often just "章丘"
         if not any(name in c for c in contexts):
