@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_context_tokens: int = 4096
     llm_max_tokens: int = 220  # answers stop here: about 11 s at 20 tokens/s
+    # llama.cpp's repacked Q4_K weights evaluated prompts slower on the 2-core EPYC
+    # (benchmarks/bench_llama_speed.py); turn on where that benchmark says otherwise
+    llm_repack: bool = False
 
     # Answers: the passages given to the model, in characters (~1.4 per Qwen token);
     # at ~150 prompt tokens/s this budget decides the wait before the first token.

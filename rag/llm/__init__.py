@@ -21,7 +21,12 @@ def chat_model_from_settings(settings: Settings) -> ChatModel:
         )
         if not path.exists():
             raise LLMError(f"no model file at {path}; fix RAG_LLM_MODEL_PATH")
-        return LlamaCppChatModel(path, n_ctx=settings.llm_context_tokens, threads=settings.threads)
+        return LlamaCppChatModel(
+            path,
+            n_ctx=settings.llm_context_tokens,
+            threads=settings.threads,
+            repack=settings.llm_repack,
+        )
     if backend == "openai":
         from rag.llm.openai_compatible import OpenAICompatibleChatModel
 

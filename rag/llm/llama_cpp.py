@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,7 +14,13 @@ from rag.llm.base import ChatMessage, LLMError
 
 class LlamaCppChatModel:
     def __init__(
-        self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, model_id: str | None = None
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        threads: int = 2,
+        repack: bool = False,
+        model_id: str | None = None,
     ):
         # Without a passive wait policy, 2 OpenMP threads on 2 busy cores spin and
         # generation swings from 30 down to 1 token/s (MODELS.md). Must precede the import.
@@ -22,14 +29,15 @@ class LlamaCppChatModel:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError("llama-cpp-python is not installed; run `make setup`") from exc
-        self._llm = Llama(
-            model_path=str(model_path),
-            n_ctx=n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            flash_attn=True,
-            verbose=False,
-        )
+        with _weight_repacking(repack):
+            self._llm = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                flash_attn=True,
+                verbose=False,
+            )
         self.model_id = model_id or model_path.name
         # One context, one generation at a time; the server queues requests in front.
         self._lock = threading.Lock()
@@ -51,3 +59,29 @@ class LlamaCppChatModel:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+
+_params_lock = threading.Lock()
+
+
+@contextmanager
+def _weight_repacking(enabled: bool) -> Iterator[None]:
+    """llama.cpp repacks Q4_K weights for its AVX2 kernels unless told not to (the CLI's
+    --no-repack). On this 2-core EPYC prompts ran faster without it
+    (benchmarks/bench_llama_speed.py), and llama-cpp-python has no argument for it, so
+    the default model parameters are wrapped while the model loads."""
+    import llama_cpp.llama_cpp as lib
+
+    with _params_lock:
+        defaults = lib.llama_model_default_params
+
+        def params() -> Any:
+            p = defaults()
+            p.use_extra_bufts = enabled
+            return p
+
+        lib.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = defaults
