@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rag.embeddings.base import Embedder
 from rag.keyword_index import tokenize
-from rag.knowledge_base import KnowledgeBase
+from rag.knowledge_base import KnowledgeBase, Snapshot
 from rag.schema import SearchHit
 
 MAX_QUERY_CHARS = 2000  # e5 reads 512 tokens at most; longer queries only cost time
@@ -47,6 +48,39 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+_CLAUSE_BREAK = re.compile(r"[，,；;？?]")
+# "X和Y" with at least two characters on each side, within one clause
+_CONJUNCTION = re.compile(r"(?<=\S{2})(?:以及|和|与)(?=\S{2})")
+
+
+def conjunct_queries(question: str) -> list[str]:
+    """For a clause "X和Y…", the question once with only X and once with only Y.
+
+    "数字经济占GDP比重的目标,2023年政府工作报告和工业强市三年行动计划分别定为多少?"
+    asks two documents; the whole question ranks one of them first, and the other's
+    passage can fall out of the top 5. Each half is a query that finds its own side.
+    """
+    clauses = [c for c in _CLAUSE_BREAK.split(question) if c.strip()]
+    out = []
+    for i, clause in enumerate(clauses):
+        m = _CONJUNCTION.search(clause)
+        if m is None:
+            continue
+        rest = clauses[:i] + clauses[i + 1 :]
+        out += ["，".join([*rest, clause[: m.start()]]), "，".join([*rest, clause[m.end() :]])]
+    return out
+
+
+LEAD = 3  # hits of the whole question kept ahead of the halves' best
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    fused: list[tuple[int, float]]  # (chunk id, fused score), best first
+    dense_rank: dict[int, int]
+    bm25_rank: dict[int, int]
+
+
 class HybridRetriever:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, weights: FusionWeights | None = None):
         kb.check_embedder(embedder)
@@ -55,21 +89,44 @@ class HybridRetriever:
         self.weights = weights or FusionWeights()
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        """The k best chunks. A question joining two things ("X和Y分别…") keeps the whole
+        question's first LEAD hits, then each half's best hit not yet in, then the rest."""
         query = clean_query(query)
         snap = self.kb.snapshot()
         if not snap.chunk_ids:
             return []
         n = min(max(self.weights.candidates, k), len(snap.chunk_ids))
+        ranked = self._rank(snap, query, n)
+        fused = ranked.fused
+        halves = conjunct_queries(query)
+        if halves:
+            order = [cid for cid, _ in fused[:LEAD]]
+            for half in halves:
+                best = next((c for c, _ in self._rank(snap, half, n).fused if c not in order), None)
+                if best is not None:
+                    order.append(best)
+            order += [cid for cid, _ in fused if cid not in order]
+            score = dict(fused)
+            fused = [(cid, score.get(cid, 0.0)) for cid in order]
+        return self._hits(fused[:k], ranked)
+
+    def _rank(self, snap: Snapshot, query: str, n: int) -> _Ranking:
         vector = self.embedder.embed_query(query).reshape(1, -1)
         _, dense_pos = snap.vectors.search(vector, n)
         dense = [snap.chunk_ids[p] for p in dense_pos[0] if p >= 0]
         bm25 = [snap.chunk_ids[p] for p, _ in snap.keywords.search(tokenize(query), n)]
         fused = reciprocal_rank_fusion(
             [(dense, self.weights.dense), (bm25, self.weights.bm25)], self.weights.rrf_k
-        )[:k]
+        )
+        return _Ranking(
+            fused,
+            {cid: r for r, cid in enumerate(dense, start=1)},
+            {cid: r for r, cid in enumerate(bm25, start=1)},
+        )
+
+    def _hits(self, fused: list[tuple[int, float]], ranked: _Ranking) -> list[SearchHit]:
         rows = self.kb.catalog.chunk_rows([cid for cid, _ in fused])
-        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
-        bm25_rank = {cid: r for r, cid in enumerate(bm25, start=1)}
+        dense_rank, bm25_rank = ranked.dense_rank, ranked.bm25_rank
         hits: list[SearchHit] = []
         for cid, score in fused:
             row = rows.get(cid)

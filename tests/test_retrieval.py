@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from rag.retrieval import EmptyQueryError, clean_query, reciprocal_rank_fusion
+from rag.retrieval import EmptyQueryError, clean_query, conjunct_queries, reciprocal_rank_fusion
 from rag.service import RagService
 
 
@@ -42,3 +44,34 @@ def test_search_on_missing_kb_says_how_to_build_it(service: RagService) -> None:
 
     with pytest.raises(KnowledgeBaseError, match="rag ingest --kb nothing"):
         service.search("问题", kb="nothing")
+
+
+def test_conjunct_queries_split_one_clause_into_its_two_sides() -> None:
+    question = "数字经济占比的目标,政府工作报告和工业强市行动计划分别是多少?"
+    assert conjunct_queries(question) == [
+        "数字经济占比的目标，政府工作报告",
+        "数字经济占比的目标，工业强市行动计划分别是多少",
+    ]
+    assert conjunct_queries("新建5G基站多少个?") == []
+    assert conjunct_queries("和平区的目标是多少?") == []  # "和" opening a word joins nothing
+
+
+def test_a_question_about_two_documents_retrieves_both(
+    service: RagService, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six reports match every word of the question but two; another plan's single
+    # passage holds the second half of the answer.
+    for i in range(1, 7):
+        (corpus / f"report{i}.txt").write_text(
+            f"政府工作报告提出，实施数字经济行动计划，数字经济占比的目标是{45 + i}%。",
+            encoding="utf-8",
+        )
+    (corpus / "industry.txt").write_text(
+        "工业强市\n\n到2025年，数字经济规模占GDP比重达到50%以上。", encoding="utf-8"
+    )
+    service.ingest(progress=False)
+    question = "数字经济占比的目标,政府工作报告和工业强市行动计划分别是多少?"
+    sources = [h.source for h in service.search(question, k=5)]
+    assert "industry.txt" in sources and sources[0].startswith("report")
+    monkeypatch.setattr("rag.retrieval.conjunct_queries", lambda q: [])
+    assert "industry.txt" not in {h.source for h in service.search(question, k=5)}
