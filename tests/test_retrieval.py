@@ -53,7 +53,13 @@ def test_conjunct_queries_split_one_clause_into_its_two_sides() -> None:
         "数字经济占比的目标，工业强市行动计划分别是多少",
     ]
     assert conjunct_queries("新建5G基站多少个?") == []
-    assert conjunct_queries("和平区的目标是多少?") == []  # "和" opening a word joins nothing
+    assert conjunct_queries("和平区的目标分别是多少?") == []  # "和" opening a word joins nothing
+    # halves of a clause that does not ask about each side are not questions
+    assert conjunct_queries("要借助哪家企业的技术和产业优势?") == []
+    assert conjunct_queries("软件和信息技术服务业的目标,甲市和乙市分别是多少?") == [
+        "软件和信息技术服务业的目标，甲市",
+        "软件和信息技术服务业的目标，乙市分别是多少",
+    ]
 
 
 def test_a_question_about_two_documents_retrieves_both(

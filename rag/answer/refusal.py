@@ -96,9 +96,7 @@ def invented_numbers(answer: str, question: str, passages: list[Passage]) -> lis
     """Numbers in the answer that neither the passages nor the question contain: the
     small model's way of answering what the documents do not say."""
     text = normalize(MARKER.sub("", answer))
-    known = normalize(
-        question + "\n" + "\n".join(p.hit.context or p.hit.text for p in passages)
-    )
+    known = normalize(question + "\n" + "\n".join(p.hit.context or p.hit.text for p in passages))
     return [n for n in dict.fromkeys(NUMBER.findall(text)) if n not in known]
 
 
