@@ -32,6 +32,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_retrieval.py
+	$(BIN)/python benchmarks/bench_llama_speed.py
 	$(BIN)/python benchmarks/bench_answer.py
 	$(BIN)/python benchmarks/bench_serve.py
 

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     llm_repack: bool = False
 
     # Answers: the passages given to the model, in characters (~1.4 per Qwen token);
-    # at ~150 prompt tokens/s this budget decides the wait before the first token.
+    # at ~50 prompt tokens/s on 2 cores (benchmarks/bench_llama_speed.py) this budget
+    # decides the wait before the first token.
     answer_passages: int = 5
     answer_context_chars: int = 900
     # Refuse before generating when the passages cover less of the question's specific

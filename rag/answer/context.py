@@ -1,6 +1,6 @@
 """Choose what the model reads: the best passages, trimmed to a character budget.
 
-At ~150 prompt tokens/s on 2 cores every passage character costs time before the first
+At ~50 prompt tokens/s on 2 cores every passage character costs time before the first
 token, so long passages are cut to the run of sentences that matches the question best.
 """
 
