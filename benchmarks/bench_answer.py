@@ -14,29 +14,12 @@ import json
 import os
 import resource
 import statistics
-import time
+
+from bench_llama_speed import llama_speed
 
 from rag.evaluation.cli import DEFAULT_DATASET
 from rag.evaluation.dataset import load_dataset
 from rag.service import RagService
-
-
-def raw_llama_speed(service: RagService) -> dict[str, float]:
-    llm = service.llm._llm  # type: ignore[attr-defined]
-    tokens = llm.tokenize(
-        ("济南市实际使用外资保持平稳增长,制造业外资占比达到15%以上。" * 20).encode()
-    )
-    llm.reset()
-    started = time.perf_counter()
-    llm.eval(tokens)
-    prompt = len(tokens) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    out = llm.create_completion("济南高新区", max_tokens=48, temperature=0)
-    generation = out["usage"]["completion_tokens"] / (time.perf_counter() - started)
-    return {
-        "prompt_tokens_per_s": round(prompt, 1),
-        "generation_tokens_per_s": round(generation, 1),
-    }
 
 
 def main() -> None:
@@ -49,7 +32,8 @@ def main() -> None:
     ]
     results: dict[str, object] = {"machine": f"{os.cpu_count()} cores", "questions": len(items)}
     service.ask(items[0].question)  # warm-up: loads both models, caches the system prompt
-    results.update(raw_llama_speed(service))
+    speed = llama_speed(service.llm._llm)  # type: ignore[attr-defined]
+    results.update({key: round(value, 1) for key, value in speed.items()})
     first, total = [], []
     for item in items:
         answer = service.ask(item.question)

@@ -192,15 +192,16 @@ class AnswerPipeline:
             shown.append(tail)
             yield AnswerEvent("token", tail)
 
+        reply = "".join(raw)
         facts.update(
-            raw=("".join(raw)),
+            raw=reply,
             supported_sentences=streamer.supported_sentences,
             sentences=streamer.sentences,
         )
-        invented = invented_numbers("".join(raw), standalone, passages)
+        invented = invented_numbers(reply, standalone, passages)
         facts["invented_numbers"] = invented
         reason: str | None
-        if is_model_refusal("".join(raw)):
+        if is_model_refusal(reply):
             reason = "the model found no answer in the passages"
         elif invented:
             reason = f"the answer has numbers no passage holds: {', '.join(invented)}"
@@ -209,7 +210,7 @@ class AnswerPipeline:
             # something else, or what the documents do not say (benchmarks/README.md).
             reason = "no sentence of the answer is supported by a passage"
         else:
-            reason = off_target("".join(raw), standalone, passages)
+            reason = off_target(reply, standalone, passages)
         if reason:
             text = refusal_text(language, self.retriever.kb.name, passages)
             yield AnswerEvent("replace", text)
