@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import re
+import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -42,10 +45,56 @@ def validate_kb_name(name: str) -> str:
     return name
 
 
+def require_existing(settings: Settings, name: str) -> str:
+    """`name`, checked, if that knowledge base has been built; else a KnowledgeBaseError
+    that says how to build it."""
+    validate_kb_name(name)
+    if not (settings.kb_dir(name) / "catalog.sqlite3").exists():
+        raise KnowledgeBaseError(
+            f"knowledge base {name!r} does not exist yet; build it with "
+            f"`rag ingest --kb {name} PATH`"
+        )
+    return name
+
+
 def list_knowledge_bases(settings: Settings) -> list[str]:
+    """Built knowledge bases; never a rebuild's side folder (".NAME.rebuild-…")."""
     if not settings.index_dir.exists():
         return []
-    return sorted(p.parent.name for p in settings.index_dir.glob("*/catalog.sqlite3"))
+    names = (p.parent.name for p in settings.index_dir.glob("*/catalog.sqlite3"))
+    return sorted(n for n in names if set(n) <= _KB_NAME_CHARS)
+
+
+def side_folder(index_dir: Path, name: str, purpose: str) -> Path:
+    """A rebuild's staging (purpose "rebuild") or trash ("old") folder, named after this
+    process so that `remove_stale_side_folders` can tell a dead one from a live one."""
+    return index_dir / f".{name}.{purpose}-{os.getpid()}-{threading.get_ident()}"
+
+
+_SIDE_FOLDER = re.compile(r"^\.[A-Za-z0-9_-]+\.(?:rebuild|old)-(\d+)-\d+$")
+
+
+def remove_stale_side_folders(index_dir: Path) -> list[Path]:
+    """Delete the side folders of rebuilds whose process is gone (killed mid-build)."""
+    removed: list[Path] = []
+    if not index_dir.is_dir():
+        return removed
+    for folder in index_dir.iterdir():
+        match = _SIDE_FOLDER.match(folder.name)
+        if match and folder.is_dir() and not _process_alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class KnowledgeBase:
@@ -63,13 +112,7 @@ class KnowledgeBase:
 
     @classmethod
     def open_existing(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
-        kb_name = validate_kb_name(name or settings.kb)
-        if not (settings.kb_dir(kb_name) / "catalog.sqlite3").exists():
-            raise KnowledgeBaseError(
-                f"knowledge base {kb_name!r} does not exist yet; build it with "
-                f"`rag ingest --kb {kb_name} PATH`"
-            )
-        return cls(settings.kb_dir(kb_name))
+        return cls(settings.kb_dir(require_existing(settings, name or settings.kb)))
 
     # ------------------------------------------------------------------ model check
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -19,7 +18,13 @@ from typing import Any
 from rag.answer.pipeline import Answer, AnswerPipeline, AnswerSettings, Prompts
 from rag.embeddings.base import Embedder
 from rag.ingest import ChunkingSettings, IngestReport, ingest, remove
-from rag.knowledge_base import KnowledgeBase, validate_kb_name
+from rag.knowledge_base import (
+    KnowledgeBase,
+    remove_stale_side_folders,
+    require_existing,
+    side_folder,
+    validate_kb_name,
+)
 from rag.llm.base import ChatMessage, ChatModel
 from rag.retrieval import FusionWeights, HybridRetriever
 from rag.schema import SearchHit, SourcePassage
@@ -56,6 +61,10 @@ class RagService:
     def kb_name(self, kb: str | None) -> str:
         return validate_kb_name(kb or self.settings.kb)
 
+    def require_kb(self, kb: str | None) -> str:
+        """The name of a knowledge base that exists, or KnowledgeBaseError."""
+        return require_existing(self.settings, self.kb_name(kb))
+
     # ------------------------------------------------------------------ ingest
 
     def ingest(
@@ -68,6 +77,7 @@ class RagService:
     ) -> IngestReport:
         name = self.kb_name(kb)
         paths = paths or [self.settings.corpus_dir]
+        remove_stale_side_folders(self.settings.index_dir)
         if rebuild:
             return self._rebuild(paths, name, progress)
         self._retrievers.pop(name, None)
@@ -86,8 +96,7 @@ class RagService:
         The old knowledge base's write lock is held throughout, so an ingest started
         meanwhile waits and then writes into the new one instead of being lost."""
         final = self.settings.kb_dir(name)
-        unique = f"{os.getpid()}-{threading.get_ident()}"
-        staging = final.with_name(f".{name}.rebuild-{unique}")
+        staging = side_folder(self.settings.index_dir, name, "rebuild")
         shutil.rmtree(staging, ignore_errors=True)
         with KnowledgeBase(final).write_lock():
             report = ingest(
@@ -98,7 +107,7 @@ class RagService:
                 batch_size=self.settings.embedding_batch_size * 2,
                 progress=progress,
             )
-            trash = final.with_name(f".{name}.old-{unique}")
+            trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)
             os.replace(staging, final)
         shutil.rmtree(trash, ignore_errors=True)

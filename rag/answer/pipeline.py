@@ -6,6 +6,7 @@ rewrite a follow-up -> retrieve -> choose passages -> check the evidence (refuse
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -132,7 +133,14 @@ class AnswerPipeline:
         assert final is not None
         return final
 
-    def stream(self, question: str, history: Sequence[ChatMessage] = ()) -> Iterator[AnswerEvent]:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        cancel: threading.Event | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """The answer's events. Once `cancel` is set (the asker left), the model stops
+        and Cancelled is raised instead of the next event."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -140,7 +148,7 @@ class AnswerPipeline:
             timings[name] = round((time.perf_counter() - started) * 1000, 1)
 
         question = check_question(question, self.settings.max_question_chars)
-        standalone = standalone_question(question, history, self.llm, self.prompts.rewrite)
+        standalone = standalone_question(question, history, self.llm, self.prompts.rewrite, cancel)
         mark("rewrite_ms")
         hits = self.retriever.search(standalone, self.settings.passages)
         mark("retrieve_ms")
@@ -179,7 +187,8 @@ class AnswerPipeline:
         streamer = CitationStreamer(passages)
         shown: list[str] = []
         raw: list[str] = []
-        for piece in self._bounded(self._messages(standalone, passages, language), facts):
+        messages = self._messages(standalone, passages, language)
+        for piece in self._bounded(messages, facts, cancel):
             raw.append(piece)
             out = streamer.feed(piece)
             if out:
@@ -218,11 +227,13 @@ class AnswerPipeline:
             return
         yield finish("".join(shown).strip(), streamer.citations, False, None)
 
-    def _bounded(self, messages: list[ChatMessage], facts: dict[str, Any]) -> Iterator[str]:
+    def _bounded(
+        self, messages: list[ChatMessage], facts: dict[str, Any], cancel: threading.Event | None
+    ) -> Iterator[str]:
         """The model's stream, cut at max_tokens pieces or timeout_s: a backend that
         ignores max_tokens, or a remote one that stalls, cannot hold a worker forever."""
         deadline = time.monotonic() + self.settings.timeout_s
-        stream = self.llm.stream(messages, max_tokens=self.settings.max_tokens)
+        stream = self.llm.stream(messages, max_tokens=self.settings.max_tokens, cancel=cancel)
         try:
             for count, piece in enumerate(stream, start=1):
                 yield piece

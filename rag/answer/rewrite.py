@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from string import Template
 
@@ -16,12 +17,16 @@ def format_history(history: Sequence[ChatMessage]) -> str:
 
 
 def standalone_question(
-    question: str, history: Sequence[ChatMessage], llm: ChatModel, template: Template
+    question: str,
+    history: Sequence[ChatMessage],
+    llm: ChatModel,
+    template: Template,
+    cancel: threading.Event | None = None,
 ) -> str:
     if not any(m.role == "user" for m in history):
         return question
     prompt = template.safe_substitute(history=format_history(history), question=question)
-    reply = "".join(llm.stream([ChatMessage("user", prompt)], max_tokens=80)).strip()
+    reply = "".join(llm.stream([ChatMessage("user", prompt)], max_tokens=80, cancel=cancel)).strip()
     reply = reply.splitlines()[0].strip().strip('“”"') if reply else ""
     # A rewrite that lost the question or ran on is worse than the original plus context.
     if not reply or len(reply) > 4 * len(question) + 60:

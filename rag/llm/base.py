@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,11 +18,26 @@ class LLMError(RuntimeError):
     """The model could not answer; the message says what to check."""
 
 
+class Cancelled(Exception):
+    """The one who asked has gone (or the server is stopping): stop, nobody is reading."""
+
+
 class ChatModel(Protocol):
     model_id: str
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        """Yield the reply in pieces as they are generated."""
+        """Yield the reply in pieces as they are generated. Once `cancel` is set, raise
+        Cancelled soon, also in the middle of reading the prompt."""
         ...
+
+
+def raise_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled

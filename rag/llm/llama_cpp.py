@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from rag.llm.base import ChatMessage, LLMError
+from rag.llm.base import Cancelled, ChatMessage, LLMError, raise_if_cancelled
 
 
 class LlamaCppChatModel:
@@ -43,19 +43,52 @@ class LlamaCppChatModel:
         self._lock = threading.Lock()
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        with self._lock:
+        with self._lock, self._abort_on(cancel):
+            raise_if_cancelled(cancel)
             chunks = self._llm.create_chat_completion(
                 messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
             )
-            for chunk in cast(Iterator[dict[str, Any]], chunks):
-                piece = chunk["choices"][0]["delta"].get("content")
-                if isinstance(piece, str) and piece:
-                    yield piece
+            try:
+                for chunk in cast(Iterator[dict[str, Any]], chunks):
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if isinstance(piece, str) and piece:
+                        yield piece
+                    raise_if_cancelled(cancel)
+            except RuntimeError as exc:  # llama_decode returned 2: our abort callback
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled from exc
+                raise LLMError(f"llama.cpp failed: {exc}") from exc
+            finally:
+                close = getattr(chunks, "close", None)
+                if close:
+                    close()
+
+    @contextmanager
+    def _abort_on(self, cancel: threading.Event | None) -> Iterator[None]:
+        """While this stream runs, llama.cpp asks `cancel` between the steps of every
+        computation, so a prompt that takes 10 s to read stops within milliseconds."""
+        if cancel is None:
+            yield
+            return
+        import llama_cpp
+
+        callback = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+        ctx = self._llm._ctx.ctx
+        llama_cpp.llama_set_abort_callback(ctx, callback, None)
+        try:
+            yield
+        finally:
+            llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)  # NULL
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))

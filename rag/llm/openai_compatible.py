@@ -4,9 +4,10 @@ when one machine is not enough."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 
-from rag.llm.base import ChatMessage, LLMError
+from rag.llm.base import ChatMessage, LLMError, raise_if_cancelled
 
 
 class OpenAICompatibleChatModel:
@@ -18,8 +19,14 @@ class OpenAICompatibleChatModel:
         self.model_id = f"openai:{model}@{base_url}"
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str]:
+        """Closing the HTTP stream (on cancel, between pieces) tells the server to stop."""
         import httpx
 
         body = {
@@ -37,6 +44,7 @@ class OpenAICompatibleChatModel:
                     resp.read()
                     raise LLMError(f"{self._url} answered {resp.status_code}: {resp.text[:200]}")
                 for line in resp.iter_lines():
+                    raise_if_cancelled(cancel)
                     piece = _delta(line)
                     if piece:
                         yield piece

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from rag.llm.base import ChatMessage
+from rag.llm.base import ChatMessage, raise_if_cancelled
 
 
 class TransformersChatModel:
@@ -24,9 +24,20 @@ class TransformersChatModel:
         self._lock = threading.Lock()
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = threading.Event()  # set when this stream ends early, for whatever reason
+
+        class StopWhenCancelled(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return stop.is_set() or (cancel is not None and cancel.is_set())
 
         prompt = self._tokenizer.apply_chat_template(
             [{"role": m.role, "content": m.content} for m in messages],
@@ -39,11 +50,17 @@ class TransformersChatModel:
             **cast(dict[str, Any], prompt),
             max_new_tokens=max_tokens,
             streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
             do_sample=temperature > 0,
             **({"temperature": temperature} if temperature > 0 else {}),
         )
         with self._lock:
             worker = threading.Thread(target=self._model.generate, kwargs=kwargs, daemon=True)
             worker.start()
-            yield from streamer
-            worker.join()
+            try:
+                for piece in streamer:
+                    raise_if_cancelled(cancel)
+                    yield piece
+            finally:
+                stop.set()  # a consumer that stops reading stops generation too
+                worker.join()

@@ -1,6 +1,6 @@
 """The HTTP API: REST (/api/...) and OpenAI-compatible (/v1/...).
 
-`POST /api/ask` streams NDJSON, one event per line (see answers.answer_events);
+`POST /api/ask` streams NDJSON, one event per line (see answers.AnswerJob);
 `POST /v1/chat/completions` speaks OpenAI's format, streaming as SSE, with the
 citations in an extra `citations` field so plain chat clients still work.
 """
@@ -10,22 +10,32 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rag.answer.question import BadQuestionError
 from rag.knowledge_base import KnowledgeBaseError, list_knowledge_bases
 from rag.retrieval import EmptyQueryError
-from rag.server.answers import AskRequest, answer_events, content_text, history_from_messages
+from rag.server.answers import AnswerJob, AskRequest, Event, content_text, history_from_messages
 from rag.server.answers import validate as validate_request
 from rag.server.gate import AnswerGate
+from rag.server.responses import CompletedAnswer, StreamedAnswer
 from rag.service import RagService
 
 SOURCE_CONTEXT_CHARS = 800  # of the document either side of a cited span
+SQLITE_MAX_INT = 2**63 - 1  # ids beyond it are refused (400), not passed to SQLite (500)
+# HTTP status of an answer's error event, when it can still be sent as one
+ERROR_STATUS = {
+    "bad_question": 400,
+    "busy": 503,
+    "timeout": 503,
+    "stopping": 503,
+    "unavailable": 503,
+}
 
 
 class Turn(BaseModel):
@@ -55,7 +65,7 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
     router = APIRouter()
     settings = service.settings
 
-    @router.get("/health")
+    @router.api_route("/health", methods=["GET", "HEAD"])
     def health() -> dict[str, Any]:
         return {
             "status": "ok",
@@ -78,7 +88,7 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
         return {"query": q, "hits": [h.to_json() for h in hits]}
 
     @router.post("/api/ask", response_model=None)
-    def ask(body: AskBody) -> StreamingResponse | JSONResponse:
+    def ask(body: AskBody) -> StreamedAnswer | JSONResponse:
         history = history_from_messages([t.model_dump() for t in body.history])
         request = AskRequest(body.question, history, body.kb, body.language)
         try:
@@ -87,14 +97,14 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
             return error(400, exc.message(body.language))
         except KnowledgeBaseError as exc:
             return error(400, str(exc))
-        lines = (
-            json.dumps(e, ensure_ascii=False) + "\n" for e in answer_events(service, gate, request)
-        )
-        return StreamingResponse(lines, media_type="application/x-ndjson")
+        return StreamedAnswer(AnswerJob(service, gate, request), ndjson, "application/x-ndjson")
 
     @router.get("/api/source", response_model=None)
     def source(
-        chunk: int, kb: str | None = None, start: int | None = None, end: int | None = None
+        chunk: int = Query(ge=0, le=SQLITE_MAX_INT),
+        kb: str | None = None,
+        start: int | None = Query(None, ge=0, le=SQLITE_MAX_INT),
+        end: int | None = Query(None, ge=0, le=SQLITE_MAX_INT),
     ) -> dict[str, Any] | JSONResponse:
         """The cited span and the document text around it (chunk ids only)."""
         try:
@@ -115,7 +125,7 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
         }
 
     @router.post("/v1/chat/completions", response_model=None)
-    def chat_completions(body: OpenAIBody) -> StreamingResponse | JSONResponse:
+    def chat_completions(body: OpenAIBody) -> StreamedAnswer | CompletedAnswer | JSONResponse:
         *earlier, last = body.messages
         kb = body.kb or (body.model[4:] if body.model.startswith("rag:") else None)
         request = AskRequest(content_text(last.get("content")), history_from_messages(earlier), kb)
@@ -125,14 +135,19 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
             return openai_error(400, exc.message("zh"))
         except KnowledgeBaseError as exc:
             return openai_error(400, str(exc))
-        events = answer_events(service, gate, request)
+        job = AnswerJob(service, gate, request)
         if body.stream:
-            return StreamingResponse(
-                openai_chunks(events, body.model), media_type="text/event-stream"
+            return StreamedAnswer(
+                job, lambda events: openai_chunks(events, body.model), "text/event-stream"
             )
-        return openai_completion(events, body.model)
+        return CompletedAnswer(job, lambda events: openai_completion(events, body.model))
 
     return router
+
+
+async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[str]:
+    async for event in events:
+        yield json.dumps(event, ensure_ascii=False) + "\n"
 
 
 def openai_error(status: int, message: str) -> JSONResponse:
@@ -150,12 +165,12 @@ def _final_fields(done: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def openai_completion(events: Iterator[dict[str, Any]], model: str) -> JSONResponse:
-    for event in events:
+async def openai_completion(events: AsyncIterator[Event], model: str) -> JSONResponse:
+    async for event in events:
         if event["type"] == "error":
             return JSONResponse(
                 {"error": {"message": event["message"], "type": event["code"]}},
-                status_code=503 if event["code"] in ("busy", "timeout") else 500,
+                status_code=ERROR_STATUS.get(event["code"], 500),
             )
         if event["type"] == "done":
             return JSONResponse(
@@ -177,7 +192,7 @@ def openai_completion(events: Iterator[dict[str, Any]], model: str) -> JSONRespo
     return openai_error(500, "the answer ended without a result")
 
 
-def openai_chunks(events: Iterator[dict[str, Any]], model: str) -> Iterator[str]:
+async def openai_chunks(events: AsyncIterator[Event], model: str) -> AsyncIterator[str]:
     """SSE chunks. A plain client cannot take back text, so when the checks retract a
     streamed answer the retraction and the refusal arrive as one more delta."""
     ident = f"chatcmpl-{uuid.uuid4().hex}"
@@ -194,7 +209,7 @@ def openai_chunks(events: Iterator[dict[str, Any]], model: str) -> Iterator[str]
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant"})
-    for event in events:
+    async for event in events:
         kind = event["type"]
         if kind == "queued":
             yield f": queued, position {event['position']}\n\n"

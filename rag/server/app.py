@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -66,10 +68,11 @@ def create_app(
             theme=gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"]),
         )
 
-    # The last added runs first: CORS answers preflights and labels even refusals
-    app.add_middleware(SecurityHeadersMiddleware, origins=settings.embed_origins)
+    # The last added runs first: CORS answers preflights and labels even refusals, and
+    # every response, a 401 or 413 too, carries the security headers
     app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, origins=settings.embed_origins)
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex=origin_regex(settings.embed_origins),
@@ -92,9 +95,25 @@ def warm_up(service: RagService) -> None:
 
 
 def serve(service: RagService, host: str, port: int) -> None:
-    import uvicorn
-
-    app = create_app(service)
+    gate = gate_from_settings(service)
+    app = create_app(service, gate)
     threading.Thread(target=warm_up, args=(service,), daemon=True).start()
     print(f"Chat: http://{host}:{port}/chat/   Widget demo: http://{host}:{port}/demo", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    StoppingServer(config, gate).run()
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn that cancels every answer when told to stop (SIGTERM, Ctrl-C): uvicorn
+    waits for open responses to finish, and an answer streaming for a minute, or a
+    request waiting in line for five, would hold the exit that long."""
+
+    def __init__(self, config: uvicorn.Config, gate: AnswerGate):
+        super().__init__(config)
+        self.gate = gate
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.gate.close()
+        super().handle_exit(sig, frame)

@@ -17,7 +17,7 @@ import gradio as gr
 
 from rag.answer.question import BadQuestionError
 from rag.knowledge_base import KnowledgeBaseError, list_knowledge_bases
-from rag.server.answers import AskRequest, answer_events, history_from_messages, validate
+from rag.server.answers import AnswerJob, AskRequest, history_from_messages, validate
 from rag.server.gate import AnswerGate
 from rag.service import RagService
 
@@ -157,27 +157,29 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             return
         yield chat, history, "", gr.update()
         text = ""
-        for event in answer_events(service, gate, request):
-            kind = event["type"]
-            sources: Any = gr.update()
-            if kind == "queued":
-                reply["content"] = TEXT[lang]["queued"].format(ahead=event["position"])
-            elif kind == "started":
-                reply["content"] = TEXT[lang]["thinking"]
-            elif kind in ("token", "replace"):
-                text = text + event["text"] if kind == "token" else event["text"]
-                reply["content"] = escape(text)
-            elif kind == "error":
-                reply["content"] = "⚠️ " + escape(event["message"])
-            elif kind == "done":
-                reply["content"] = render_answer(event["answer"], event["citations"], kb)
-                sources = render_sources(service, kb, event["citations"], lang)
-                history = [
-                    *history,
-                    {"role": "user", "content": request.question},
-                    {"role": "assistant", "content": event["answer"]},
-                ][-6:]
-            yield chat, history, gr.update(), sources
+        # Gradio closes this generator when the browser goes away: the job ends with it
+        with AnswerJob(service, gate, request) as job:
+            for event in job:
+                kind = event["type"]
+                sources: Any = gr.update()
+                if kind == "queued":
+                    reply["content"] = TEXT[lang]["queued"].format(ahead=event["position"])
+                elif kind == "started":
+                    reply["content"] = TEXT[lang]["thinking"]
+                elif kind in ("token", "replace"):
+                    text = text + event["text"] if kind == "token" else event["text"]
+                    reply["content"] = escape(text)
+                elif kind == "error":
+                    reply["content"] = "⚠️ " + escape(event["message"])
+                elif kind == "done":
+                    reply["content"] = render_answer(event["answer"], event["citations"], kb)
+                    sources = render_sources(service, kb, event["citations"], lang)
+                    history = [
+                        *history,
+                        {"role": "user", "content": request.question},
+                        {"role": "assistant", "content": event["answer"]},
+                    ][-6:]
+                yield chat, history, gr.update(), sources
 
     def switch_language(lang_label: str) -> tuple[Any, ...]:
         t = TEXT[LANGUAGES.get(lang_label, "zh")]
@@ -198,10 +200,13 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             request = validate(service, AskRequest(question, (), kb or None))
         except BadQuestionError as exc:
             return {"error": exc.message("zh")}
+        except KnowledgeBaseError as exc:
+            return {"error": str(exc)}
         result: dict[str, Any] = {"error": "no answer"}
-        for event in answer_events(service, gate, request):
-            if event["type"] in ("done", "error"):
-                result = event
+        with AnswerJob(service, gate, request) as job:
+            for event in job:
+                if event["type"] in ("done", "error"):
+                    result = event
         return result
 
     with gr.Blocks(title="济南经济问答") as ui:
