@@ -71,25 +71,27 @@ def test_rag_serve_indexes_the_corpus_and_serves(tmp_path: Path) -> None:
 def stop_mid_answer(proc: subprocess.Popen[str], url: str) -> None:
     """SIGTERM while one answer streams and two more wait: the server exits within 10 s,
     not when all three answers would have finished, and tells each client why."""
-    started, queued = threading.Event(), threading.Event()
+    seen = {"started": threading.Event(), "queued": threading.Event()}
     last: list[dict[str, Any]] = []
 
     def ask() -> None:
         body = {"question": "示范区新建多少个5G基站？"}
-        with contextlib.suppress(httpx.HTTPError):
-            with httpx.stream("POST", url + "/api/ask", json=body, timeout=120) as r:
-                for line in r.iter_lines():
-                    event = json.loads(line)
-                    {"started": started, "queued": queued}.get(
-                        event["type"], threading.Event()
-                    ).set()
-                last.append(event)
+        event: dict[str, Any] = {}
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.stream("POST", url + "/api/ask", json=body, timeout=120) as r,
+        ):
+            for line in r.iter_lines():
+                event = json.loads(line)
+                if event["type"] in seen:
+                    seen[event["type"]].set()
+        last.append(event)
 
     threading.Thread(target=ask, daemon=True).start()
-    assert started.wait(120)
+    assert seen["started"].wait(120)
     for _ in range(2):
         threading.Thread(target=ask, daemon=True).start()
-    assert queued.wait(30)
+    assert seen["queued"].wait(30)
     time.sleep(1.0)  # into the prompt
     stopping = time.monotonic()
     proc.send_signal(signal.SIGTERM)
