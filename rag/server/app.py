@@ -56,6 +56,14 @@ def create_app(
     if chat_ui:
         import gradio as gr
 
+        @app.post("/chat/gradio_api/upload", include_in_schema=False)
+        def no_uploads() -> JSONResponse:
+            # The chat has no file input; Gradio's own upload route would otherwise
+            # write any number of files into its temp folder, token or not.
+            return JSONResponse(
+                {"error": "聊天界面不接收文件上传；请用 `rag ingest` 添加文档。"}, status_code=403
+            )
+
         from rag.server.chat_ui import CSS, build_chat_ui
 
         app = gr.mount_gradio_app(

@@ -84,22 +84,45 @@ def source_url(kb: str, citation: dict[str, Any]) -> str:
 
 
 def render_answer(text: str, citations: list[dict[str, Any]], kb: str) -> str:
-    """Escaped answer text whose [n] markers link to their sources."""
+    """Answer text as inert Markdown whose [n] markers, and nothing else, link to their
+    sources."""
     first: dict[int, dict[str, Any]] = {}
     for c in citations:
         first.setdefault(c["n"], c)
-
-    def link(match: re.Match[str]) -> str:
+    out, pos = [], 0
+    for match in _MARKER.finditer(text):
         citation = first.get(int(match.group(1)))
+        out.append(as_markdown_text(text[pos : match.start()]))
         if citation is None:
-            return match.group(0)
-        return f"[[{citation['n']}]]({source_url(kb, citation)})"
+            out.append(as_markdown_text(match.group(0)))
+        else:
+            out.append(f"[[{citation['n']}]]({source_url(kb, citation)})")
+        pos = match.end()
+    out.append(as_markdown_text(text[pos:]))
+    return "".join(out)
 
-    return _MARKER.sub(link, escape(text))
+
+_URL = re.compile(r"(?:https?|ftp|file)://[^\s<>\"'`）】」，。]+|www\.[^\s<>\"'`）】」，。]+", re.I)
+# Markdown that could load or link something: ![x](u), [x](u), [x]: u
+_LINK_SYNTAX = re.compile(r"([\\\[\]!])")
+
+
+def as_markdown_text(text: str) -> str:
+    """Text from a document, the model or a user, for a Markdown view, shown as text:
+    HTML escaped (a <script> shows as text), no Markdown image or link (a document's
+    ![](http://host/pixel.png) must not make the browser fetch it), and a web address as
+    code: readable and copyable, not a link."""
+    out, pos = [], 0
+    for match in _URL.finditer(text):
+        out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos : match.start()])))
+        out.append("`" + escape(match.group(0).replace("`", "%60")) + "`")
+        pos = match.end()
+    out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos:])))
+    return "".join(out)
 
 
 def escape(text: str) -> str:
-    # &lt; survives Markdown as a literal "<"; square brackets stay for the markers
+    """Text for an HTML view (the sources panel)."""
     return html.escape(text, quote=False)
 
 
@@ -140,7 +163,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
         lang_label: str,
     ) -> Iterator[tuple[Any, Any, Any, Any]]:
         lang = LANGUAGES.get(lang_label, "zh")
-        chat = [*(chat or []), {"role": "user", "content": escape(question or "")}]
+        chat = [*(chat or []), {"role": "user", "content": as_markdown_text(question or "")}]
         reply: dict[str, str] = {"role": "assistant", "content": ""}
         chat.append(reply)
         try:
@@ -152,7 +175,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             yield chat, history, "", gr.update()
             return
         except KnowledgeBaseError as exc:
-            reply["content"] = "⚠️ " + escape(str(exc))
+            reply["content"] = "⚠️ " + as_markdown_text(str(exc))
             yield chat, history, "", gr.update()
             return
         yield chat, history, "", gr.update()
@@ -168,9 +191,9 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                     reply["content"] = TEXT[lang]["thinking"]
                 elif kind in ("token", "replace"):
                     text = text + event["text"] if kind == "token" else event["text"]
-                    reply["content"] = escape(text)
+                    reply["content"] = as_markdown_text(text)
                 elif kind == "error":
-                    reply["content"] = "⚠️ " + escape(event["message"])
+                    reply["content"] = "⚠️ " + as_markdown_text(event["message"])
                 elif kind == "done":
                     reply["content"] = render_answer(event["answer"], event["citations"], kb)
                     sources = render_sources(service, kb, event["citations"], lang)

@@ -32,6 +32,20 @@ def frame_ancestors(origins: Sequence[str]) -> str:
     return " ".join(["frame-ancestors 'self'", *(o.rstrip("/") for o in origins)])
 
 
+# Our pages load nothing from elsewhere: an image or script a document or an answer
+# smuggles in (a tracking pixel, a leak) is blocked by the browser before any request.
+# Gradio needs inline scripts and styles, and its HTML component compiles templates
+# with Function() ('unsafe-eval', on the chat's pages only); all else is our own.
+def content_security_policy(origins: Sequence[str], *, gradio: bool = False) -> str:
+    scripts = "'self' 'unsafe-inline'" + (" 'unsafe-eval'" if gradio else "")
+    return (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
+        f"font-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src {scripts}; "
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+        f"base-uri 'self'; form-action 'self'; {frame_ancestors(origins)}"
+    )
+
+
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     await send(
@@ -179,16 +193,22 @@ def _cookie_token(scope: Scope) -> str | None:
 
 
 class SecurityHeadersMiddleware:
-    """Who may frame our pages; no MIME sniffing of what we serve."""
+    """What our pages may load and who may frame them; no MIME sniffing."""
 
-    def __init__(self, app: ASGIApp, origins: Sequence[str]):
+    def __init__(self, app: ASGIApp, origins: Sequence[str], gradio_path: str = "/chat"):
         self.app = app
-        self.csp = frame_ancestors(origins).encode()
+        self.csp = content_security_policy(origins).encode()
+        self.gradio_csp = content_security_policy(origins, gradio=True).encode()
+        self.gradio_path = gradio_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        path = scope.get("path", "")
+        gradio = path == self.gradio_path or path.startswith(self.gradio_path + "/")
+        csp = self.gradio_csp if gradio else self.csp
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -198,7 +218,7 @@ class SecurityHeadersMiddleware:
                     if k.lower() not in (b"x-frame-options", b"content-security-policy")
                 ]
                 headers += [
-                    (b"content-security-policy", self.csp),
+                    (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
                 ]
                 message = {**message, "headers": headers}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google on a closed network
@@ -31,3 +33,13 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """`page.wait_for_function`, polled from here: Playwright's own polling evaluates
+    strings inside the page, which our pages' Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout / 1000:.0f} s waiting for {expression}")
+        page.wait_for_timeout(100)

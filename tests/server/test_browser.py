@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from rag.server.app import create_app
 from rag.server.gate import AnswerGate
 from rag.settings import Settings
+from tests.server.browser import wait_for_js
 from tests.server.conftest import (
     LiveServer,
     StaticSite,
@@ -107,8 +109,8 @@ def test_bad_questions_get_a_clear_message_in_the_widget(live: LiveServer, page:
         page.fill("#question", question)
         before = page.locator("#messages .error").count()
         page.click("#send")
-        page.wait_for_function(
-            f"document.querySelectorAll('#messages .error').length > {before}", timeout=15_000
+        wait_for_js(
+            page, f"document.querySelectorAll('#messages .error').length > {before}", timeout=15_000
         )
         assert expected in page.locator("#messages .error").last.inner_text(), name
 
@@ -123,11 +125,11 @@ def test_the_widget_does_not_load_on_an_origin_that_is_not_allowed(
         with site:
             # the allowed origin: the button appears and the iframe shows the chat
             page.goto(f"http://127.0.0.1:{intranet_port}/index.html")
-            page.wait_for_function("window.__ragWidget && window.__ragWidget.status === 'ready'")
+            wait_for_js(page, "window.__ragWidget && window.__ragWidget.status === 'ready'")
             assert page.frame_locator("#assistant-iframe").locator("#question").count() == 1
             # the same page on an origin not listed: no button, no framed chat
             page.goto(f"http://localhost:{intranet_port}/index.html")
-            page.wait_for_function("window.__ragWidget && window.__ragWidget.status === 'refused'")
+            wait_for_js(page, "window.__ragWidget && window.__ragWidget.status === 'refused'")
             assert page.locator("#rag-widget-button").count() == 0
             page.wait_for_timeout(500)
             assert page.frame_locator("#assistant-iframe").locator("#question").count() == 0
@@ -147,8 +149,8 @@ def test_waiting_users_see_their_place_in_the_queue(
             page.click("#send")
             reply = page.locator("#chat .message-row").nth(1)
             reply.wait_for(timeout=15_000)
-            page.wait_for_function(
-                "document.querySelector('#chat').innerText.includes('排队中')", timeout=15_000
+            wait_for_js(
+                page, "document.querySelector('#chat').innerText.includes('排队中')", timeout=15_000
             )
             assert "前面还有 1 个请求" in reply.inner_text()
             page.screenshot(path=str(screenshots / "chat-queued.png"))
@@ -161,7 +163,7 @@ def test_waiting_users_see_their_place_in_the_queue(
 def test_english_interface_and_new_conversation(live: LiveServer, page: Any) -> None:
     page.goto(live.url + "/chat/")
     page.get_by_label("English").check()
-    page.wait_for_function("document.querySelector('#send').innerText.includes('Send')")
+    wait_for_js(page, "document.querySelector('#send').innerText.includes('Send')")
     assert "New conversation" in page.locator("#new-chat").inner_text()
     page.fill(
         "#question textarea", "示范区新建多少个5G基站？"
@@ -170,7 +172,7 @@ def test_english_interface_and_new_conversation(live: LiveServer, page: Any) -> 
     page.wait_for_selector("#sources mark", timeout=30_000)
     assert "Sources" in page.locator("#sources").inner_text()
     page.click("#new-chat")
-    page.wait_for_function("document.querySelectorAll('#chat .message-row').length === 0")
+    wait_for_js(page, "document.querySelectorAll('#chat .message-row').length === 0")
     assert page.locator("#sources mark").count() == 0
 
 
@@ -199,3 +201,66 @@ def test_each_user_has_their_own_conversation(live: LiveServer, browser: Any) ->
     finally:
         alice.close()
         bob.close()
+
+
+class Collector:
+    """A web server on another port that counts every request: the 'outside' that a
+    document's image or link would leak to."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+
+
+def test_markdown_images_and_links_in_answers_and_questions_load_nothing(
+    settings: Settings, page: Any, screenshots: Path
+) -> None:
+    collector = Collector()
+    outside = f"http://127.0.0.1:{collector.port}"
+    image = f"![图]({outside}/collect.png?leak=answer)"
+    (settings.corpus_dir / "notice.txt").write_text(f"公告配图{image}，请查看。", "utf-8")
+    reply = f"公告配图{image}，链接 [点这里]({outside}/click) 和 {outside}/bare[1]。"
+    try:
+        with LiveServer(create_app(fake_service(settings, reply))) as server:
+            page.goto(server.url + "/chat/")
+            page.fill(
+                "#question textarea", f"公告 ![q]({outside}/collect.png?leak=question) 配图？"
+            )
+            page.click("#send")
+            bubble = page.locator("#chat .message-row").nth(1)
+            wait_for_js(
+                page,
+                "document.querySelectorAll('#chat .message-row').length >= 2"
+                " && document.querySelectorAll('#chat .message-row')[1].innerText.includes('bare')",
+                timeout=30_000,
+            )
+            page.wait_for_timeout(500)
+            assert page.locator("#chat img").count() == 0
+            assert f"{outside}/bare" in bubble.inner_text()  # shown, as text
+            assert page.locator(f'#chat a[href^="{outside}"]').count() == 0
+            page.screenshot(path=str(screenshots / "markdown-image-chat-ui.png"))
+            policy = httpx.get(server.url + "/chat/").headers["content-security-policy"]
+            assert "img-src 'self' data: blob:" in policy
+    finally:
+        collector.close()
+    assert collector.hits == []

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.server.browser import wait_for_js
 from tests.server.conftest import LiveServer, StaticSite
 
 pytestmark = pytest.mark.real_model
@@ -66,7 +67,7 @@ def test_widget_on_another_origin_gives_a_cited_answer(
     site, _ = intranet
     page = context.new_page()
     page.goto(f"http://127.0.0.1:{site.port}/index.html")
-    page.wait_for_function("window.__ragWidget && window.__ragWidget.status === 'ready'")
+    wait_for_js(page, "window.__ragWidget && window.__ragWidget.status === 'ready'")
     page.screenshot(path=str(screenshots / "widget-1-intranet-page.png"))
     page.click("#rag-widget-button")
     frame = page.frame_locator("#rag-widget-frame")

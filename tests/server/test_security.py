@@ -7,12 +7,14 @@ import json
 import threading
 from itertools import count
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from rag.server.app import create_app
 from rag.server.gate import AnswerGate
 from rag.service import RagService
+from tests.server.conftest import LiveServer
 
 BAD_QUESTIONS = {
     "empty": ("", "空"),
@@ -127,7 +129,10 @@ def test_only_listed_origins_may_call_or_frame_it(ingested: RagService) -> None:
     )
     assert "access-control-allow-origin" not in preflight.headers
     csp = client.get("/widget/panel").headers["content-security-policy"]
-    assert csp == "frame-ancestors 'self' http://intranet.example:8080 http://*.corp.example"
+    assert csp.endswith(
+        "; frame-ancestors 'self' http://intranet.example:8080 http://*.corp.example"
+    )
+    assert "img-src 'self' data: blob:;" in csp and "default-src 'self';" in csp
 
 
 @pytest.mark.parametrize(
@@ -233,3 +238,36 @@ def test_a_stalled_generation_stops_at_the_answer_timeout(ingested: RagService) 
     ingested._llm = model = Endless()  # type: ignore[assignment]
     answer = ingested.ask("示范区新建多少个5G基站？")
     assert answer.evidence["stopped"] == "timeout" and model.closed.is_set()
+
+
+def test_gradio_upload_route_takes_no_files(ingested: RagService) -> None:
+    with LiveServer(create_app(ingested)) as server:
+        files = {"files": ("x.txt", b"A" * 1000, "text/plain")}
+        r = httpx.post(server.url + "/chat/gradio_api/upload", files=files)
+        assert r.status_code == 403 and "rag ingest" in r.json()["error"]
+        assert "content-security-policy" in r.headers
+
+
+def test_refusals_carry_the_security_headers(ingested: RagService) -> None:
+    ingested.settings.access_token = "s3cret"
+    ingested.settings.max_request_bytes = 100
+    client = TestClient(create_app(ingested, chat_ui=False))
+    unauthorised = client.get("/api/kbs")
+    too_large = client.post("/api/ask?token=s3cret", content=b"x" * 1000)
+    for response, status in ((unauthorised, 401), (too_large, 413)):
+        assert response.status_code == status
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"chunk": "9223372036854775808"},
+        {"chunk": "-1"},
+        {"chunk": "1", "start": "99999999999999999999"},
+    ],
+)
+def test_out_of_range_ids_are_a_400(ingested: RagService, params: dict[str, str]) -> None:
+    r = TestClient(create_app(ingested, chat_ui=False)).get("/api/source", params=params)
+    assert r.status_code == 400 and "error" in r.json()
