@@ -114,5 +114,6 @@ def _correct(item: dict[str, Any]) -> bool:
     raw = item["evidence"].get("raw", item["answer"] or "")
     return contains_all(MARKER.sub("", raw), item["must_contain"])
 
+
 if __name__ == "__main__":
     main()

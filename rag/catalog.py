@@ -1,8 +1,9 @@
 """The SQLite catalog of one knowledge base: documents, chunks and their vectors.
 
-It is the source of truth. Each document is replaced in one transaction and bumps the
-catalog's generation, so a crash leaves either the old or the new document, never half;
-the FAISS file is only a snapshot of the vectors here, rebuilt when its generation lags.
+It is the source of truth. A document's chunks are written in batches, each its own
+transaction that bumps the catalog's generation, so a crash loses at most the batch in
+flight and the next ingest resumes the document where it stopped; the FAISS file is only
+a snapshot of the vectors here, rebuilt when its generation lags.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
+PARTIAL = "partial:"  # the hash of a document whose chunks are still being written
 _BUSY_TIMEOUT_S = 30  # how long a connection waits for another one's write to finish
 
 
@@ -57,6 +59,11 @@ class DocumentInfo:
     pipeline: str
     chunks: int
     chars: int
+
+    @property
+    def complete(self) -> bool:
+        """False while its chunks are being written, or after an ingest killed mid-way."""
+        return not self.content_hash.startswith(PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -114,25 +121,32 @@ class Catalog:
 
     # ------------------------------------------------------------------ writes
 
-    def replace_document(
-        self,
-        doc: LoadedDocument,
-        content_hash: str,
-        pipeline: str,
-        chunks: Sequence[Chunk],
-        vectors: np.ndarray,
-        tokens: Sequence[str],
-    ) -> None:
-        path = str(doc.path)
+    def begin_document(
+        self, doc: LoadedDocument, content_hash: str, pipeline: str
+    ) -> tuple[int, int]:
+        """Start (re)writing a document whose chunks then come in batches; returns its id
+        and how many chunks it already has. Until `finish_document`, its hash says
+        "partial:", so a killed ingest resumes it instead of starting over: only a
+        partial version of the same bytes and pipeline is resumed, anything else is
+        replaced."""
+        path, partial = str(doc.path), PARTIAL + content_hash
         with self.connect() as db:
-            db.execute("DELETE FROM documents WHERE path=?", (path,))
+            row = db.execute(
+                "SELECT id, content_hash, pipeline FROM documents WHERE path=?", (path,)
+            ).fetchone()
+            if row and row[1] == partial and row[2] == pipeline:
+                done = db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id=?", (row[0],))
+                return int(row[0]), int(done.fetchone()[0])
+            if row:
+                db.execute("DELETE FROM documents WHERE id=?", (row[0],))
+                _bump_generation(db)
             cur = db.execute(
                 "INSERT INTO documents (path, name, content_hash, pipeline, loader, encoding, text,"
                 " ingested_at) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     path,
                     doc.path.name,
-                    content_hash,
+                    partial,
                     pipeline,
                     doc.loader,
                     doc.encoding,
@@ -140,14 +154,26 @@ class Catalog:
                     datetime.now(UTC).isoformat(timespec="seconds"),
                 ),
             )
-            doc_id = cur.lastrowid
+            assert cur.lastrowid is not None
+            return cur.lastrowid, 0
+
+    def add_chunks(
+        self,
+        doc_id: int,
+        first: int,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        tokens: Sequence[str],
+    ) -> None:
+        """One committed batch of a document's chunks, numbered from `first`."""
+        with self.connect() as db:
             db.executemany(
                 "INSERT INTO chunks (doc_id, ord, start, end, section, context, tokens, vector)"
                 " VALUES (?,?,?,?,?,?,?,?)",
                 [
                     (
                         doc_id,
-                        n,
+                        first + n,
                         c.start,
                         c.end,
                         c.section,
@@ -159,6 +185,10 @@ class Catalog:
                 ],
             )
             _bump_generation(db)
+
+    def finish_document(self, doc_id: int, content_hash: str) -> None:
+        with self.connect() as db:
+            db.execute("UPDATE documents SET content_hash=? WHERE id=?", (content_hash, doc_id))
 
     def remove_document(self, path: str) -> bool:
         with self.connect() as db:

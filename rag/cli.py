@@ -122,6 +122,8 @@ def _ingest(service: RagService, args: argparse.Namespace) -> int:
     print(f"{service.kb_name(args.kb)}: {report.summary()}")
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
+    for path, reason in report.skipped:
+        print(f"  skipped: {path}: {reason}", file=sys.stderr)
     # Partial success is success; only "nothing could be read" is an error.
     ok = report.added or report.updated or report.unchanged
     return 0 if ok or not report.failed else 1

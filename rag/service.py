@@ -17,7 +17,7 @@ from typing import Any
 
 from rag.answer.pipeline import Answer, AnswerPipeline, AnswerSettings, Prompts
 from rag.embeddings.base import Embedder
-from rag.ingest import ChunkingSettings, IngestReport, ingest, remove
+from rag.ingest import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
 from rag.knowledge_base import (
     KnowledgeBase,
     remove_stale_side_folders,
@@ -58,6 +58,16 @@ class RagService:
     def chunking(self) -> ChunkingSettings:
         return ChunkingSettings(self.settings.chunk_size, self.settings.chunk_overlap)
 
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        s = self.settings
+        return IngestLimits(
+            s.ingest_follow_symlinks,
+            s.ingest_max_depth,
+            s.ingest_max_chunks_per_file,
+            s.ingest_commit_chunks,
+        )
+
     def kb_name(self, kb: str | None) -> str:
         return validate_kb_name(kb or self.settings.kb)
 
@@ -89,6 +99,7 @@ class RagService:
             self.chunking,
             batch_size=self.settings.embedding_batch_size * 2,
             progress=progress,
+            limits=self.ingest_limits,
         )
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
@@ -106,6 +117,7 @@ class RagService:
                 self.chunking,
                 batch_size=self.settings.embedding_batch_size * 2,
                 progress=progress,
+                limits=self.ingest_limits,
             )
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)

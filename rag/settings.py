@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     chunk_size: int = 300
     chunk_overlap: int = 80
 
+    # Ingest: what a folder walk follows, and how much one file may cost
+    ingest_follow_symlinks: bool = False  # links that lead out of the folder ingested
+    ingest_max_depth: int = 64  # of nested folders
+    ingest_max_chunks_per_file: int = 20_000  # ~6 MB of text, ~30 min of embedding here
+    ingest_commit_chunks: int = 256  # committed together; a kill loses at most these
+
     # Retrieval
     top_k: int = 5
     # Fusion tuned on eval/jinan_qa.jsonl with benchmarks/fusion_sweep.py: BM25 carries

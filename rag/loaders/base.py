@@ -39,3 +39,35 @@ def tidy_lines(text: str) -> str:
     """Normalise line ends and trailing blanks; keep blank lines, they separate paragraphs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+# A zip-based document (DOCX) is refused before it is unpacked if its parts would
+# decompress beyond these: a 50 MB .docx of text is already a very long book.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_UNPACK_RATIO = 200  # a part squeezed more than this is a zip bomb, not a document
+
+
+def check_zip(path: Path, data: bytes) -> None:
+    """Refuse a zip whose declared sizes would unpack into a bomb (the declared sizes
+    are checked again while reading, by zipfile itself)."""
+    import io
+    import zipfile
+
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoaderError(path, f"not a valid zip container ({exc}); is it damaged?") from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise LoaderError(
+            path,
+            f"unpacks to {total / 2**20:.0f} MB, over the {MAX_UNPACKED_BYTES / 2**20:.0f} MB"
+            " limit (a zip bomb?)",
+        )
+    for m in members:
+        if m.file_size > 10 * 2**20 and m.file_size > MAX_UNPACK_RATIO * max(1, m.compress_size):
+            raise LoaderError(
+                path,
+                f"part {m.filename} unpacks {m.file_size // max(1, m.compress_size)} times its"
+                " size (a zip bomb?)",
+            )

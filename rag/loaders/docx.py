@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from rag.loaders.base import LoaderError, read_bytes, tidy_lines
+from rag.loaders.base import LoaderError, check_zip, read_bytes, tidy_lines
 from rag.schema import LoadedDocument
 
 
@@ -14,14 +14,19 @@ def load_docx(path: Path) -> LoadedDocument:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml.etree import LxmlError
 
     data = read_bytes(path)
+    check_zip(path, data)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        items = list(document.iter_inner_content())
+    except (zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         raise LoaderError(path, f"cannot read this .docx ({exc}); is it damaged?") from exc
+    except AttributeError as exc:  # python-docx meets a part it expects and it is not there
+        raise LoaderError(path, "this .docx has no document body; is it damaged?") from exc
     blocks: list[str] = []
-    for item in document.iter_inner_content():
+    for item in items:
         if isinstance(item, Paragraph):
             blocks.append(item.text)
         elif isinstance(item, Table):

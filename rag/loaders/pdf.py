@@ -10,12 +10,27 @@ from rag.loaders.base import LoaderError, read_bytes, tidy_lines
 from rag.schema import LoadedDocument
 
 
+class _Complaints(logging.Handler):
+    """What pypdf logs while it reads: a damaged content stream is logged, not raised."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def load_pdf(path: Path) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     data = read_bytes(path)
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    pypdf_log = logging.getLogger("pypdf")
+    complaints = _Complaints()
+    pypdf_log.addHandler(complaints)
+    pypdf_log.setLevel(logging.WARNING)
+    pypdf_log.propagate = False  # to our report, not to the terminal
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -25,8 +40,16 @@ def load_pdf(path: Path) -> LoadedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoaderError(path, f"cannot read this PDF ({exc}); is it damaged?") from exc
+    finally:
+        pypdf_log.removeHandler(complaints)
     text = tidy_lines("\n\n".join(pages))
     if not text.strip():
+        if complaints.messages:
+            raise LoaderError(
+                path,
+                f"the PDF's page contents cannot be decoded ({complaints.messages[0][:120]});"
+                " is it damaged? Re-export or print it to a new PDF",
+            )
         raise LoaderError(
             path, "PDF has no text layer (a scan?); run OCR on it first, then ingest again"
         )

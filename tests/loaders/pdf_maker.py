@@ -20,13 +20,30 @@ def write_blank_pdf(path: Path) -> None:
     _write(path, b"0 0 1 rg 72 72 200 200 re f")
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_deeply_nested_pdf(path: Path, depth: int = 5000) -> None:
+    """A PDF whose page content holds an array nested `depth` levels: a parser that
+    recurses runs out of stack."""
+    _write(path, b"BT /F1 12 Tf 72 720 Td " + b"[" * depth + b"]" * depth + b" TJ ET")
+
+
+def write_corrupt_stream_pdf(path: Path) -> None:
+    """A PDF whose page content claims to be Flate-compressed and is not."""
+    _write(path, b"\x78\x9c not deflate data at all", stream_extra=b" /Filter /FlateDecode")
+
+
+def _write(
+    path: Path, content: bytes, *, page_extra: bytes = b"", stream_extra: bytes = b""
+) -> None:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"/Resources << /Font << /F1 5 0 R >> >>" + page_extra + b" >>",
+        b"<< /Length %d" % len(content)
+        + stream_extra
+        + b" >>\nstream\n"
+        + content
+        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n")
