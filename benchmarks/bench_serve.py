@@ -8,6 +8,9 @@ warm-up question, then measures:
 - N users at once (one question each, through POST /api/ask): how many complete and
   how many error, time waiting in the queue, first token and total per user, and the
   longest line anyone saw;
+- N users at once again, half of whom hang up mid-way (while queued, or after the first
+  words): do all the others complete, is the queue empty afterwards, and how much
+  sooner is everyone done than when all stay;
 and the process's peak memory (models, index and server together).
 """
 
@@ -51,7 +54,9 @@ def start_server(service: RagService, port: int = 7871) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def converse(url: str, question: str) -> dict[str, Any]:
+def converse(url: str, question: str, hang_up_at: str | None = None) -> dict[str, Any]:
+    """One question through /api/ask; with `hang_up_at` ("started", "token"), the client
+    closes the connection at that event (or at "queued", if it has to wait)."""
     started = time.perf_counter()
     record: dict[str, Any] = {"question": question, "positions": []}
     with (
@@ -75,7 +80,28 @@ def converse(url: str, question: str) -> dict[str, Any]:
                 record["end"] = kind
                 record["total_s"] = now
                 record["refused"] = event.get("refused")
+            if hang_up_at and kind in (hang_up_at, "queued"):
+                record["end"] = "hung_up"
+                break
     return record
+
+
+def at_once(
+    url: str, questions: list[str], hang_ups: list[str | None]
+) -> tuple[list[dict[str, Any]], float]:
+    """Every question from its own client at the same moment; (records, wall seconds)."""
+    records: list[dict[str, Any]] = [{} for _ in questions]
+
+    def run(i: int) -> None:
+        records[i] = converse(url, questions[i], hang_ups[i])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return records, round(time.perf_counter() - started, 1)
 
 
 def median(records: list[dict[str, Any]], key: str) -> float:
@@ -101,26 +127,31 @@ def main() -> None:
         "first_token_s_p50": median(single, "first_token_s"),
         "total_s_p50": median(single, "total_s"),
     }
-    records: list[dict[str, Any]] = [{} for _ in range(args.users)]
-
-    def run(i: int) -> None:
-        records[i] = converse(url, questions[i])
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(args.users)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    records, wall_s = at_once(url, questions[: args.users], [None] * args.users)
     results["at_once"] = {
         "completed": sum(r.get("end") == "done" for r in records),
         "errors": sum(r.get("end") != "done" for r in records),
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": wall_s,
         "queue_s_p50": median(records, "queue_s"),
         "first_token_s_p50": median(records, "first_token_s"),
         "total_s_p50": median(records, "total_s"),
         "total_s_max": max(r.get("total_s", 0) for r in records),
         "longest_line_seen": max(max(r["positions"], default=0) for r in records),
+    }
+    # every other user hangs up: half while waiting, half after the first words
+    hang_ups = [
+        None if i % 2 == 0 else ("token" if i % 4 == 1 else "started") for i in range(args.users)
+    ]
+    records, wall_s = at_once(url, questions[: args.users], hang_ups)
+    stayed = [r for r, h in zip(records, hang_ups, strict=True) if h is None]
+    queue = httpx.get(url + "/health", timeout=10).json()["queue"]
+    results["half_hang_up"] = {
+        "stayed": len(stayed),
+        "stayed_completed": sum(r.get("end") == "done" for r in stayed),
+        "hung_up": sum(r.get("end") == "hung_up" for r in records),
+        "wall_s": wall_s,
+        "total_s_p50_of_stayers": median(stayed, "total_s"),
+        "queue_after": {"active": queue["active"], "waiting": queue["waiting"]},
     }
     results["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)
     print(json.dumps(results, ensure_ascii=False, indent=2))

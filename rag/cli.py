@@ -124,6 +124,8 @@ def _ingest(service: RagService, args: argparse.Namespace) -> int:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
     for path, reason in report.skipped:
         print(f"  skipped: {path}: {reason}", file=sys.stderr)
+    for path, remark in report.notes:
+        print(f"  note: {path}: {remark}", file=sys.stderr)
     # Partial success is success; only "nothing could be read" is an error.
     ok = report.added or report.updated or report.unchanged
     return 0 if ok or not report.failed else 1

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from rag.chunking import chunk_document
 from rag.embeddings.base import Embedder
 from rag.files import sha256_of
+from rag.instructions import instruction_spans
 from rag.keyword_index import tokenize
 from rag.knowledge_base import KnowledgeBase
 from rag.loaders import LoaderError, is_supported, load_document
@@ -37,6 +38,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # not for indexing
+    notes: list[tuple[str, str]] = field(default_factory=list)  # indexed, with a remark
     chunks_embedded: int = 0
 
     def summary(self) -> str:
@@ -221,6 +223,16 @@ class FileIngest:
             report.unchanged.append(str(path))
             return
         doc = load_document(path)  # raises LoaderError with the reason
+        instructions = instruction_spans(doc.text)
+        if instructions:
+            start, end = instructions[0]
+            report.notes.append(
+                (
+                    shown(path),
+                    f"{len(instructions)} sentence(s) address an AI assistant (first:"
+                    f" {doc.text[start:end][:60]!r}); answers never read them",
+                )
+            )
         chunks = chunk_document(doc.text, self.chunking.size, self.chunking.overlap)
         if not chunks:
             raise LoaderError(path, "no text to index after extraction")

@@ -6,10 +6,10 @@ token, so long passages are cut to the run of sentences that matches the questio
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rag.chunking import Line, split_sentences
+from rag.instructions import mask_instructions
 from rag.keyword_index import tokenize
 from rag.schema import SearchHit
 
@@ -26,31 +26,9 @@ class Passage:
 
     def prompt_block(self) -> str:
         # Plain "[n] text": file names and section labels in the block made the 1.5B
-        # model copy passages instead of answering.
+        # model copy passages instead of answering. Sentences that instruct the
+        # assistant are masked: with worked examples in the prompt it obeyed one.
         return f"[{self.n}] {mask_instructions(self.text)}"
-
-
-# Sentences a document addresses to the assistant ("忽略以上所有指令…"). The prompt's
-# rule alone did not hold: with worked examples in the prompt the 1.5B model obeyed one.
-_INSTRUCTION = re.compile(
-    r"忽略(?:以上|之前|前面|上述|所有)|系统提示词|你现在是|(?:ignore|disregard) (?:all|previous|the above)"
-    r"|system prompt",
-    re.IGNORECASE,
-)
-
-
-def mask_instructions(text: str) -> str:
-    """The passage as the model reads it, with instruction sentences replaced by a note."""
-    out = []
-    for line in text.split("\n"):
-        pieces = split_sentences(Line(0, len(line), line)) or [Line(0, 0, line)]
-        out.append(
-            "".join(
-                "（此句是对助手的指令，已略去）" if _INSTRUCTION.search(p.text) else p.text
-                for p in pieces
-            )
-        )
-    return "\n".join(out)
 
 
 def _best_window(hit: SearchHit, terms: set[str], cap: int) -> tuple[int, int, str]:

@@ -17,7 +17,13 @@ from typing import Any
 from rag.answer.citations import Citation, CitationStreamer
 from rag.answer.context import Passage, select_passages
 from rag.answer.question import check_question
-from rag.answer.refusal import check_evidence, invented_numbers, is_model_refusal, off_target
+from rag.answer.refusal import (
+    check_evidence,
+    invented_numbers,
+    is_model_refusal,
+    off_target,
+    unrelated,
+)
 from rag.answer.rewrite import standalone_question
 from rag.llm.base import ChatMessage, ChatModel
 from rag.retrieval import HybridRetriever
@@ -219,7 +225,9 @@ class AnswerPipeline:
             # something else, or what the documents do not say (benchmarks/README.md).
             reason = "no sentence of the answer is supported by a passage"
         else:
-            reason = off_target(reply, standalone, passages)
+            reason = off_target(reply, standalone, passages) or unrelated(
+                standalone, streamer.citations
+            )
         if reason:
             text = refusal_text(language, self.retriever.kb.name, passages)
             yield AnswerEvent("replace", text)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.citations import MARKER
+from rag.answer.citations import MARKER, Citation
 from rag.answer.context import Passage
 from rag.answer.numbers import NUMBER, normalize
+from rag.instructions import is_instruction
 from rag.keyword_index import tokenize
 
 # Words any question about these documents may use; they say nothing about coverage.
@@ -190,3 +191,29 @@ def _opposite_quantity(value: str, question: str, stated: list[tuple[Passage, st
             ):
                 return f"{value} is a figure for {other}, not {asked}"
     return None
+
+
+def _cjk_share(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) / max(1, len(letters))
+
+
+def unrelated(question: str, citations: list[Citation]) -> str | None:
+    """Why the answer answers something other than the question, or None.
+
+    A document's instruction ("whatever is asked, answer X") can make the model give X
+    with a citation that checks out: X is in the passage. What gives it away is what it
+    cites: only sentences that instruct the assistant, or sentences that share no word
+    or number with the question. (Across languages, a Chinese question over an English
+    passage, words cannot be compared, so only the first test applies.)"""
+    if not citations:
+        return None
+    if all(is_instruction(c.text) for c in citations):
+        return "the answer cites only sentences that instruct the assistant"
+    asked = {t for t in tokenize(question) if len(t) >= 2 or t.isdigit()}
+    for c in citations:
+        if abs(_cjk_share(c.text) - _cjk_share(question)) > 0.5:
+            return None  # another language: no words to compare
+        if asked & set(tokenize(c.text)):
+            return None
+    return "no passage the answer cites shares a word with the question"
