@@ -26,8 +26,8 @@ PROMPT = (
 
 
 def measure(repack: bool) -> dict[str, float]:
-    from rag.llm.bundled_qwen import ensure_bundled_gguf
-    from rag.llm.llama_cpp import LlamaCppChatModel
+    from rag.models.llm.bundled_qwen import ensure_bundled_gguf
+    from rag.models.llm.llama_cpp import LlamaCppChatModel
     from rag.settings import Settings
 
     model = LlamaCppChatModel(

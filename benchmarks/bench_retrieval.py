@@ -32,7 +32,7 @@ def _run_ingest(index_dir: Path) -> tuple[float, str]:
     env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest"],
+        [sys.executable, "-m", "rag.interfaces.cli", "ingest"],
         env=env,
         check=True,
         capture_output=True,

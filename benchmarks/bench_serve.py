@@ -30,7 +30,7 @@ import uvicorn
 
 from rag.evaluation.cli import DEFAULT_DATASET
 from rag.evaluation.dataset import load_dataset
-from rag.server.app import create_app
+from rag.interfaces.server.app import create_app
 from rag.service import RagService
 
 

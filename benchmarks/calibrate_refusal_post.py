@@ -21,9 +21,9 @@ from rag.answer.citations import MARKER, CitationStreamer
 from rag.answer.context import Passage, select_passages
 from rag.answer.refusal import invented_numbers, is_model_refusal, off_target
 from rag.evaluation.metrics import contains_all
-from rag.knowledge_base import KnowledgeBase
-from rag.schema import SearchHit
 from rag.settings import Settings
+from rag.store.knowledge_base import KnowledgeBase
+from rag.types import SearchHit
 
 Rule = Callable[[dict[str, Any]], bool]
 

@@ -12,10 +12,11 @@ from rag.evaluation import metrics as m
 from rag.evaluation.cli import DEFAULT_DATASET, _texts_by_name
 from rag.evaluation.dataset import load_dataset
 from rag.evaluation.runner import EvidenceLocator
-from rag.keyword_index import KeywordIndex, tokenize
-from rag.knowledge_base import KnowledgeBase
-from rag.retrieval import reciprocal_rank_fusion
+from rag.retrieve.hybrid import reciprocal_rank_fusion
 from rag.service import RagService
+from rag.store.keyword_index import KeywordIndex
+from rag.store.knowledge_base import KnowledgeBase
+from rag.text.tokens import tokenize
 
 GRID = [
     (1, 1, 60),

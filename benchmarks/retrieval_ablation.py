@@ -13,10 +13,10 @@ from rag.evaluation import metrics as m
 from rag.evaluation.cli import DEFAULT_DATASET, _texts_by_name
 from rag.evaluation.dataset import load_dataset
 from rag.evaluation.runner import EvidenceLocator, score_retrieval
-from rag.keyword_index import tokenize
-from rag.knowledge_base import KnowledgeBase
-from rag.retrieval import FusionWeights, HybridRetriever
+from rag.retrieve.hybrid import FusionWeights, HybridRetriever
 from rag.service import RagService
+from rag.store.knowledge_base import KnowledgeBase
+from rag.text.tokens import tokenize
 
 
 def main() -> None:

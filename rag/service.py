@@ -16,19 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.pipeline import Answer, AnswerPipeline, AnswerSettings, Prompts
-from rag.embeddings.base import Embedder
-from rag.ingest import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
-from rag.knowledge_base import (
+from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
+from rag.models.embeddings.base import Embedder
+from rag.models.llm.base import ChatMessage, ChatModel
+from rag.retrieve.hybrid import FusionWeights, HybridRetriever
+from rag.settings import Settings
+from rag.store.knowledge_base import (
     KnowledgeBase,
     remove_stale_side_folders,
     require_existing,
     side_folder,
     validate_kb_name,
 )
-from rag.llm.base import ChatMessage, ChatModel
-from rag.retrieval import FusionWeights, HybridRetriever
-from rag.schema import SearchHit, SourcePassage
-from rag.settings import Settings
+from rag.types import SearchHit, SourcePassage
 
 
 class RagService:
@@ -46,8 +46,8 @@ class RagService:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from rag.embeddings.lazy import LazyEmbedder
-            from rag.embeddings.sentence_transformer import embedder_from_settings
+            from rag.models.embeddings.lazy import LazyEmbedder
+            from rag.models.embeddings.sentence_transformer import embedder_from_settings
 
             self._embedder = LazyEmbedder(
                 self.settings.embedding_model, lambda: embedder_from_settings(self.settings)
@@ -180,7 +180,7 @@ class RagService:
     @property
     def llm(self) -> ChatModel:
         if self._llm is None:
-            from rag.llm import chat_model_from_settings
+            from rag.models.llm import chat_model_from_settings
 
             started = time.perf_counter()
             print(

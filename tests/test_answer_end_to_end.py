@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.llm.base import ChatMessage
+from rag.models.llm.base import ChatMessage
 from rag.service import RagService
 
 pytestmark = pytest.mark.real_model

@@ -29,7 +29,7 @@ KNOWN = [
 
 
 def test_bundled_corpus_is_fully_indexed(bundled_service: RagService) -> None:
-    from rag.knowledge_base import KnowledgeBase
+    from rag.store.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase.open_existing(bundled_service.settings)
     docs = kb.catalog.documents()
@@ -60,7 +60,7 @@ HIT5_FLOOR = 0.93
 def test_retrieval_eval_on_the_bundled_set_stays_above_the_floor(
     bundled_service: RagService, tmp_path: Path
 ) -> None:
-    from rag.cli import _parser
+    from rag.interfaces.cli import _parser
 
     args = _parser().parse_args(
         ["eval", "--retrieval-only", "--out", str(tmp_path), "--min-hit5", str(HIT5_FLOOR)]
@@ -78,7 +78,7 @@ def test_search_json_from_the_command_line(bundled_service: RagService) -> None:
         [
             sys.executable,
             "-m",
-            "rag.cli",
+            "rag.interfaces.cli",
             "search",
             "高新区2025年高新技术企业目标",
             "--k",

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rag.answer.context import Passage
-from rag.answer.numbers import NUMBER, normalize
-from rag.chunking import Line, split_sentences
-from rag.keyword_index import tokenize
+from rag.text.normal import NUMBER, normalize
+from rag.text.sentences import Line, split_sentences
+from rag.text.tokens import tokenize
 
 MARKER = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]|【\s*(\d+)\s*】)")
 _SENTENCE_END = "。！？!?；;\n"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.chunking import Line, split_sentences
-from rag.instructions import mask_instructions
-from rag.keyword_index import tokenize
-from rag.schema import SearchHit
+from rag.text.instructions import mask_instructions
+from rag.text.sentences import Line, split_sentences
+from rag.text.tokens import tokenize
+from rag.types import SearchHit
 
 
 @dataclass(frozen=True)

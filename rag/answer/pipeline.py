@@ -25,9 +25,9 @@ from rag.answer.refusal import (
     unrelated,
 )
 from rag.answer.rewrite import standalone_question
-from rag.llm.base import ChatMessage, ChatModel
-from rag.retrieval import HybridRetriever
-from rag.schema import SearchHit
+from rag.models.llm.base import ChatMessage, ChatModel
+from rag.retrieve.hybrid import HybridRetriever
+from rag.types import SearchHit
 
 
 @dataclass(frozen=True)

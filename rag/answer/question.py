@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from rag.retrieval import printable
+from rag.text.normal import printable
 
 
 class BadQuestionError(ValueError):

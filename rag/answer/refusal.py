@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from rag.answer.citations import MARKER, Citation
 from rag.answer.context import Passage
-from rag.answer.numbers import NUMBER, normalize
-from rag.instructions import is_instruction
-from rag.keyword_index import tokenize
+from rag.text.instructions import is_instruction
+from rag.text.normal import NUMBER, normalize
+from rag.text.tokens import tokenize
 
 # Words any question about these documents may use; they say nothing about coverage.
 _GENERIC = frozenset(

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from string import Template
 
-from rag.llm.base import ChatMessage, ChatModel
+from rag.models.llm.base import ChatMessage, ChatModel
 
 MAX_TURNS = 3
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_corpus
 from rag.evaluation.report import HEADLINE, build_report, compare, format_comparison, write_report
 from rag.evaluation.runner import EvidenceLocator, run_items, summarise
-from rag.knowledge_base import KnowledgeBase
 from rag.settings import PROJECT_ROOT
+from rag.store.knowledge_base import KnowledgeBase
 
 if TYPE_CHECKING:
     from rag.service import RagService

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from rag.evaluation import metrics as m
 from rag.evaluation.dataset import EvalItem
-from rag.schema import SearchHit
+from rag.types import SearchHit
 
 HIT_KS = (1, 3, 5, 10)
 RETRIEVE_K = max(HIT_KS)

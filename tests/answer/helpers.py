@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rag.answer.context import Passage
-from rag.schema import SearchHit
+from rag.types import SearchHit
 
 
 def passage(

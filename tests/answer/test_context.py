@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rag.answer.context import select_passages
-from rag.schema import SearchHit
+from rag.types import SearchHit
 
 
 def _hit(rank: int, text: str, start: int = 0) -> SearchHit:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rag.answer.pipeline import AnswerPipeline, Prompts, answer_language
-from rag.llm.base import ChatMessage
-from rag.llm.fake import FakeChatModel
+from rag.models.llm.base import ChatMessage
+from rag.models.llm.fake import FakeChatModel
 from rag.service import RagService
 
 

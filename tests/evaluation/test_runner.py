@@ -9,7 +9,7 @@ from pathlib import Path
 from rag.evaluation.dataset import load_dataset
 from rag.evaluation.report import build_report, compare, write_report
 from rag.evaluation.runner import EvidenceLocator, run_items, summarise
-from rag.schema import SearchHit
+from rag.types import SearchHit
 
 TEXT = "甲市今年新建5G基站6000个。乙市计划建设算力中心3个。丙市的目标尚未公布。"
 ITEMS = [

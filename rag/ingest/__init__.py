@@ -1,0 +1,1 @@
+"""Files in, chunks out: loaders, chunking, the ingest run."""

@@ -1,0 +1,38 @@
+"""Turn a file into text, choosing the loader by the file's extension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.ingest.loaders.base import LoaderError
+from rag.ingest.loaders.docx import load_docx
+from rag.ingest.loaders.html import load_html
+from rag.ingest.loaders.pdf import load_pdf
+from rag.ingest.loaders.text import load_text
+from rag.types import LoadedDocument
+
+LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
+    ".txt": load_text,
+    ".md": load_text,
+    ".markdown": load_text,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".html": load_html,
+    ".htm": load_html,
+}
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in LOADERS
+
+
+def load_document(path: Path) -> LoadedDocument:
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        supported = ", ".join(sorted(LOADERS))
+        raise LoaderError(path, f"unsupported file type {path.suffix or '(none)'}; use {supported}")
+    return loader(path)
+
+
+__all__ = ["LOADERS", "LoaderError", "is_supported", "load_document"]

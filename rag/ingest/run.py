@@ -1,0 +1,293 @@
+"""Ingest: files -> load -> chunk -> embed -> catalog, then one FAISS snapshot.
+
+Incremental: a file whose bytes and chunking settings are unchanged is skipped without
+embedding anything. Chunks are committed in batches, so an interrupted ingest keeps
+what it finished, down to the batch, and the next one resumes a half-written file.
+Whatever goes wrong with one file (a damaged zip, a parser's RecursionError, a name
+that is not UTF-8) is reported against that file, and the others are still indexed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag.files import sha256_of
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import LoaderError, is_supported, load_document
+from rag.models.embeddings.base import Embedder
+from rag.store.knowledge_base import KnowledgeBase
+from rag.text.instructions import instruction_spans
+from rag.text.tokens import tokenize
+from rag.types import Chunk
+
+CHUNKER_VERSION = "3"  # bump when chunking changes, so the next ingest re-chunks
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # not for indexing
+    notes: list[tuple[str, str]] = field(default_factory=list)  # indexed, with a remark
+    chunks_embedded: int = 0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.failed)} failed",
+            f"{self.chunks_embedded} chunks embedded",
+        ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    size: int = 300
+    overlap: int = 80
+
+    def fingerprint(self) -> str:
+        return f"chunker-v{CHUNKER_VERSION}:size={self.size}:overlap={self.overlap}"
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    follow_symlinks: bool = False  # out of the folder being ingested
+    max_depth: int = 64  # folders nested deeper are reported, not searched
+    max_chunks_per_file: int = 20_000  # about 6 MB of text: half an hour of embedding
+    commit_chunks: int = 256  # a kill loses at most this many chunks' embedding
+
+
+def shown(path: Path | str) -> str:
+    """A path fit to print and store: bytes that are not UTF-8 become \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def discover(paths: Iterable[Path], report: IngestReport, limits: IngestLimits) -> list[Path]:
+    """Expand folders into the supported files below them, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_symlink() and not path.exists():
+            report.failed.append(
+                (shown(path), f"broken symbolic link to {shown(os.readlink(path))}")
+            )
+        elif path.is_dir():
+            files += _walk(path, report, limits)
+        else:
+            # A named file is tried even if unsupported, so the user gets the reason.
+            files.append(path.resolve() if path.exists() else path)
+    return files
+
+
+def _walk(root: Path, report: IngestReport, limits: IngestLimits) -> list[Path]:
+    """Files below `root`, without recursion (a folder 1,000 levels deep is data, not a
+    reason to crash), not following links out of `root` unless allowed."""
+    top = root.resolve()
+    files: list[Path] = []
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            report.failed.append((shown(folder), f"cannot read this folder ({exc.strerror})"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if not _utf8(entry.name):
+                report.failed.append((shown(path), "the file name is not valid UTF-8; rename it"))
+                continue
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.exists():
+                    report.failed.append((shown(path), f"broken symbolic link to {shown(target)}"))
+                    continue
+                if not limits.follow_symlinks and not target.is_relative_to(top):
+                    report.skipped.append(
+                        (
+                            shown(path),
+                            f"a link to {shown(target)}, outside {shown(root)}"
+                            " (set RAG_INGEST_FOLLOW_SYMLINKS=true to index it)",
+                        )
+                    )
+                    continue
+                if target.is_dir():
+                    report.skipped.append((shown(path), "a link to a folder; not followed"))
+                    continue
+            if entry.is_dir(follow_symlinks=False):
+                if depth + 1 >= limits.max_depth:
+                    report.failed.append(
+                        (
+                            shown(path),
+                            f"folders nested deeper than {limits.max_depth} levels"
+                            " are not searched",
+                        )
+                    )
+                else:
+                    stack.append((path, depth + 1))
+            elif is_supported(path):
+                files.append(path.resolve())
+            else:
+                report.skipped.append((shown(path), f"unsupported file type {path.suffix}"))
+    return sorted(files)
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name come back as surrogates
+        return False
+    return True
+
+
+def ingest(
+    paths: Sequence[Path],
+    kb: KnowledgeBase,
+    embedder: Embedder,
+    chunking: ChunkingSettings,
+    *,
+    batch_size: int = 32,
+    progress: bool = True,
+    limits: IngestLimits | None = None,
+) -> IngestReport:
+    report = IngestReport()
+    limits = limits or IngestLimits()
+    file = FileIngest(kb, embedder, chunking, limits, batch_size, progress)
+    with kb.write_lock():
+        kb.check_embedder(embedder, claim=True)
+        files = discover(paths, report, limits)
+        bar = tqdm(
+            files,
+            desc=f"Ingesting into {kb.name}",
+            unit="file",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        for path in bar:
+            bar.set_postfix_str(shown(path.name[-40:]))
+            try:
+                file.ingest(path, report)
+            except Exception as exc:  # one bad file never stops the others
+                reason = failure_reason(exc)
+                report.failed.append((shown(path), reason))
+                tqdm.write(f"  skipped {shown(path)}: {reason}", file=sys.stderr)
+        kb.save_snapshot()
+    return report
+
+
+def failure_reason(exc: Exception) -> str:
+    """What went wrong with one file, in words a user can act on."""
+    if isinstance(exc, LoaderError):
+        return exc.reason
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read (RecursionError); is it damaged or hostile?"
+    if isinstance(exc, MemoryError):
+        return "too large to read in memory; split it"
+    return f"cannot read this file ({type(exc).__name__}: {str(exc)[:200]}); is it damaged?"
+
+
+@dataclass
+class FileIngest:
+    """One file: unchanged, or loaded, chunked, embedded and committed batch by batch."""
+
+    kb: KnowledgeBase
+    embedder: Embedder
+    chunking: ChunkingSettings
+    limits: IngestLimits
+    batch_size: int
+    progress: bool
+
+    def ingest(self, path: Path, report: IngestReport) -> None:
+        pipeline = self.chunking.fingerprint()
+        try:
+            content_hash = sha256_of(path) if path.is_file() else None
+        except OSError as exc:
+            raise LoaderError(path, f"cannot read the file ({exc.strerror})") from exc
+        known = self.kb.catalog.find_document(str(path))
+        if known and known.content_hash == content_hash and known.pipeline == pipeline:
+            report.unchanged.append(str(path))
+            return
+        doc = load_document(path)  # raises LoaderError with the reason
+        instructions = instruction_spans(doc.text)
+        if instructions:
+            start, end = instructions[0]
+            report.notes.append(
+                (
+                    shown(path),
+                    f"{len(instructions)} sentence(s) address an AI assistant (first:"
+                    f" {doc.text[start:end][:60]!r}); answers never read them",
+                )
+            )
+        chunks = chunk_document(doc.text, self.chunking.size, self.chunking.overlap)
+        if not chunks:
+            raise LoaderError(path, "no text to index after extraction")
+        if len(chunks) > self.limits.max_chunks_per_file:
+            raise LoaderError(
+                path,
+                f"{len(chunks):,} chunks, over the limit of {self.limits.max_chunks_per_file:,}"
+                " a file; split it, or raise RAG_INGEST_MAX_CHUNKS_PER_FILE",
+            )
+        doc_id, done = self.kb.catalog.begin_document(doc, content_hash or "", pipeline)
+        self._embed_and_commit(path, doc_id, chunks, done)
+        self.kb.catalog.finish_document(doc_id, content_hash or "")
+        (report.updated if known and known.complete else report.added).append(str(path))
+        report.chunks_embedded += len(chunks) - done
+
+    def _embed_and_commit(self, path: Path, doc_id: int, chunks: list[Chunk], done: int) -> None:
+        todo = len(chunks) - done
+        show = self.progress and todo > self.batch_size
+        started = time.perf_counter()
+        with tqdm(
+            total=todo,
+            desc="  embedding",
+            unit="chunk",
+            leave=False,
+            disable=not show,
+            file=sys.stderr,
+        ) as bar:
+            for first in range(done, len(chunks), self.limits.commit_chunks):
+                batch = chunks[first : first + self.limits.commit_chunks]
+                vectors = self._embed(batch, bar)
+                tokens = [" ".join(tokenize(c.context)) for c in batch]
+                self.kb.catalog.add_chunks(doc_id, first, batch, vectors, tokens)
+                if show and first == done and todo > self.limits.commit_chunks:
+                    rate = len(batch) / max(1e-6, time.perf_counter() - started)
+                    tqdm.write(
+                        f"  {shown(path.name)}: {todo:,} chunks to embed, about"
+                        f" {todo / rate / 60:.0f} min at {rate:.0f} chunks/s",
+                        file=sys.stderr,
+                    )
+
+    def _embed(self, chunks: list[Chunk], bar: tqdm) -> np.ndarray:
+        parts = []
+        for i in range(0, len(chunks), self.batch_size):
+            batch = [c.context for c in chunks[i : i + self.batch_size]]
+            parts.append(self.embedder.embed_passages(batch))
+            bar.update(len(batch))
+        return np.vstack(parts)
+
+
+def remove(path: Path, kb: KnowledgeBase) -> bool:
+    """Delete a document's rows and vectors. True if it was in the knowledge base."""
+    with kb.write_lock():
+        removed = kb.catalog.remove_document(str(path.resolve()))
+        if not removed:
+            removed = kb.catalog.remove_document(str(path))
+        if removed:
+            kb.save_snapshot()
+    return removed

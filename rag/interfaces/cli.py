@@ -1,0 +1,238 @@
+"""The `rag` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.answer.pipeline import Answer
+from rag.answer.question import BadQuestionError
+from rag.ingest.loaders import LoaderError
+from rag.models.llm.base import LLMError
+from rag.retrieve.hybrid import EmptyQueryError
+from rag.service import RagService
+from rag.settings import Settings
+from rag.store.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Local, offline Q&A over your documents."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (default: the bundled corpus)")
+    p.add_argument("paths", nargs="*", type=Path)
+    p.add_argument("--kb", help="knowledge base name (default: settings.kb)")
+    p.add_argument("--rebuild", action="store_true", help="build from scratch, then swap in")
+
+    p = sub.add_parser("search", help="hybrid search; without a query, an interactive prompt")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--kb")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("ask", help="answer a question with citations (streams to the terminal)")
+    p.add_argument("question", nargs="?", help="without it, an interactive chat with follow-ups")
+    p.add_argument("--kb")
+    p.add_argument(
+        "--json", action="store_true", help="print {answer, citations, refused, retrieved, timings}"
+    )
+
+    p = sub.add_parser("remove", help="delete a document's chunks and vectors")
+    p.add_argument("path", type=Path)
+    p.add_argument("--kb")
+
+    sub.add_parser("models", help="prepare the bundled models once (build, verify, cache)")
+
+    p = sub.add_parser(
+        "serve", help="chat UI, API and widget in one server (indexes the corpus if needed)"
+    )
+    p.add_argument("--host", help="default: settings.host (127.0.0.1)")
+    p.add_argument("--port", type=int, help="default: settings.port (7860)")
+    p.add_argument("--no-ingest", action="store_true", help="do not index the corpus first")
+
+    kb = sub.add_parser("kb", help="knowledge bases").add_subparsers(
+        dest="kb_command", required=True
+    )
+    kb.add_parser("list", help="list knowledge bases with document and chunk counts")
+
+    from rag.evaluation.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    service = RagService(Settings())
+    try:
+        return (
+            int(args.handler(service, args))
+            if hasattr(args, "handler")
+            else _dispatch(service, args)
+        )
+    except (KnowledgeBaseError, LoaderError, EmptyQueryError, BadQuestionError, LLMError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(service: RagService, args: argparse.Namespace) -> int:
+    if args.command == "ingest":
+        return _ingest(service, args)
+    if args.command == "search":
+        return _search(service, args)
+    if args.command == "ask":
+        return _ask(service, args)
+    if args.command == "models":
+        return _models(service)
+    if args.command == "serve":
+        return _serve(service, args)
+    if args.command == "remove":
+        if service.remove(args.path, args.kb):
+            print(f"removed {args.path}")
+            return 0
+        print(
+            f"error: {args.path} is not in knowledge base {service.kb_name(args.kb)!r}",
+            file=sys.stderr,
+        )
+        return 2
+    return _kb_list(service)
+
+
+def _serve(service: RagService, args: argparse.Namespace) -> int:
+    from rag.interfaces.server.app import serve
+
+    settings = service.settings
+    if not args.no_ingest:
+        # incremental: seconds when nothing changed, the full build on a fresh machine
+        print(f"Indexing {settings.corpus_dir} into {settings.kb!r}...", file=sys.stderr)
+        report = service.ingest()
+        print(f"{settings.kb}: {report.summary()}", file=sys.stderr)
+    serve(service, args.host or settings.host, args.port or settings.port)
+    return 0
+
+
+def _ingest(service: RagService, args: argparse.Namespace) -> int:
+    report = service.ingest(args.paths or None, args.kb, rebuild=args.rebuild)
+    print(f"{service.kb_name(args.kb)}: {report.summary()}")
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}", file=sys.stderr)
+    for path, reason in report.skipped:
+        print(f"  skipped: {path}: {reason}", file=sys.stderr)
+    for path, remark in report.notes:
+        print(f"  note: {path}: {remark}", file=sys.stderr)
+    # Partial success is success; only "nothing could be read" is an error.
+    ok = report.added or report.updated or report.unchanged
+    return 0 if ok or not report.failed else 1
+
+
+def _search(service: RagService, args: argparse.Namespace) -> int:
+    if args.query is not None:
+        _print_hits(service, args.query, args)
+        return 0
+    print("Type a question (empty line or Ctrl-D to quit).", file=sys.stderr)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        _print_hits(service, line, args)
+    return 0
+
+
+def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> None:
+    hits = service.search(query, args.k, args.kb)
+    if args.json:
+        rows = [
+            {
+                k: h.to_json()[k]
+                for k in ("rank", "score", "source", "section", "start", "end", "text")
+            }
+            for h in hits
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        print(f"[{hit.rank}] {hit.score:.4f}  {hit.source}  {hit.section}  ({hit.start}-{hit.end})")
+        print("    " + hit.text.replace("\n", " ")[:200])
+    print()
+
+
+def _ask(service: RagService, args: argparse.Namespace) -> int:
+    from rag.models.llm.base import ChatMessage
+
+    pipeline = service.answer_pipeline(args.kb)
+    if args.question is not None:
+        if args.json:
+            print(
+                json.dumps(pipeline.answer(args.question).to_json(), ensure_ascii=False, indent=2)
+            )
+        else:
+            _stream_answer(pipeline, args.question, [])
+        return 0
+    print(
+        "Ask a question (empty line or Ctrl-D to quit); follow-ups are understood.", file=sys.stderr
+    )
+    history: list[ChatMessage] = []
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        try:
+            answer = _stream_answer(pipeline, line, history)
+        except BadQuestionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        history += [ChatMessage("user", line.strip()), ChatMessage("assistant", answer.text)]
+    return 0
+
+
+def _stream_answer(pipeline, question: str, history: list) -> Answer:
+    answer = None
+    for event in pipeline.stream(question, history):
+        if event.kind == "token":
+            print(event.text, end="", flush=True)
+        elif event.kind == "replace":
+            print("\n(checked against the passages: no supported answer)\n" + event.text, end="")
+        elif event.kind == "done":
+            answer = event.answer
+    assert answer is not None
+    print()
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.source} · {c.section} ({c.start}-{c.end}): {c.text[:80]}")
+    t = answer.timings
+    print(
+        f"  ({t.get('first_token_ms', 0) / 1000:.1f} s to first words, {t['total_ms'] / 1000:.1f} s in all)",
+        file=sys.stderr,
+    )
+    return answer
+
+
+def _models(service: RagService) -> int:
+    from rag.models.embeddings.bundled_e5 import ensure_bundled_e5
+
+    folder = ensure_bundled_e5(service.settings.cache_dir)
+    print(f"embedding model: {folder}")
+    if service.settings.llm_backend == "llama_cpp" and not service.settings.llm_model_path:
+        from rag.models.llm.bundled_qwen import ensure_bundled_gguf
+
+        print(f"language model: {ensure_bundled_gguf(service.settings.cache_dir)}")
+    return 0
+
+
+def _kb_list(service: RagService) -> int:
+    names = list_knowledge_bases(service.settings)
+    if not names:
+        print("no knowledge bases yet; run `rag ingest`")
+    for name in names:
+        kb = KnowledgeBase.open(service.settings, name)
+        docs = kb.catalog.documents()
+        model = kb.catalog.get_meta("embedding_model")
+        print(f"{name}\t{len(docs)} documents\t{sum(d.chunks for d in docs)} chunks\t{model}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""The Gradio chat window: streaming answers, [n] links to their sources, a sources
+panel, a knowledge-base picker, example questions, Chinese or English labels.
+
+Everything from a document or the model is HTML-escaped here before Gradio renders
+it, so a document's <script> shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import gradio as gr
+
+from rag.answer.question import BadQuestionError
+from rag.interfaces.server.answers import AnswerJob, AskRequest, history_from_messages, validate
+from rag.interfaces.server.gate import AnswerGate
+from rag.service import RagService
+from rag.store.knowledge_base import KnowledgeBaseError, list_knowledge_bases
+
+TEXT = {
+    "zh": {
+        "title": "## 济南经济问答 · 本地知识库助手",
+        "language": "界面语言",
+        "kb": "知识库",
+        "chat": "对话",
+        "placeholder": "输入问题，例如：济南2025年的地区生产总值目标是多少？",
+        "send": "发送",
+        "new": "新对话",
+        "examples": "示例问题",
+        "sources": "引用来源",
+        "no_sources": "回答引用的原文会显示在这里。",
+        "read": "阅读上下文",
+        "queued": "⏳ 排队中：前面还有 {ahead} 个请求，请稍候…",
+        "thinking": "🔎 正在检索资料并生成回答…",
+        "empty_chat": "问一个关于知识库文档的问题，回答里的 [n] 可以点开原文。",
+    },
+    "en": {
+        "title": "## Jinan economy Q&A · local knowledge-base assistant",
+        "language": "Interface language",
+        "kb": "Knowledge base",
+        "chat": "Chat",
+        "placeholder": "Ask a question, e.g. What is Jinan's 2025 GDP target?",
+        "send": "Send",
+        "new": "New conversation",
+        "examples": "Example questions",
+        "sources": "Sources",
+        "no_sources": "The passages an answer cites appear here.",
+        "read": "Read the context",
+        "queued": "⏳ Queued: {ahead} request(s) ahead of you…",
+        "thinking": "🔎 Searching the documents and writing the answer…",
+        "empty_chat": "Ask about the documents; click an [n] in an answer to open its source.",
+    },
+}
+LANGUAGES = {"中文": "zh", "English": "en"}
+EXAMPLES = [
+    "济南2025年地区生产总值的目标是多少？",
+    "济南的“十四五”规划提出了哪些产业发展重点？",
+    "那2025年的目标呢？",
+    "What is Jinan's target for R&D spending?",
+]
+CSS = """
+#sources mark { background: #ffe58f; padding: 0 2px; }
+#sources .src { border-left: 3px solid #b22222; padding: 4px 8px; margin: 8px 0; }
+#sources .src-head { font-weight: 600; }
+#sources .src-section { color: #666; font-size: 0.9em; }
+#sources blockquote { margin: 6px 0; white-space: pre-wrap; }
+"""
+_MARKER = re.compile(r"\[(\d+)\]")
+CONTEXT_CHARS = 120  # shown around a cited span in the panel
+
+
+def source_url(kb: str, citation: dict[str, Any]) -> str:
+    query = {
+        "kb": kb,
+        "chunk": citation["chunk_id"],
+        "start": citation["start"],
+        "end": citation["end"],
+    }
+    return "/source?" + urlencode(query)
+
+
+def render_answer(text: str, citations: list[dict[str, Any]], kb: str) -> str:
+    """Answer text as inert Markdown whose [n] markers, and nothing else, link to their
+    sources."""
+    first: dict[int, dict[str, Any]] = {}
+    for c in citations:
+        first.setdefault(c["n"], c)
+    out, pos = [], 0
+    for match in _MARKER.finditer(text):
+        citation = first.get(int(match.group(1)))
+        out.append(as_markdown_text(text[pos : match.start()]))
+        if citation is None:
+            out.append(as_markdown_text(match.group(0)))
+        else:
+            out.append(f"[[{citation['n']}]]({source_url(kb, citation)})")
+        pos = match.end()
+    out.append(as_markdown_text(text[pos:]))
+    return "".join(out)
+
+
+_URL = re.compile(r"(?:https?|ftp|file)://[^\s<>\"'`）】」，。]+|www\.[^\s<>\"'`）】」，。]+", re.I)
+# Markdown that could load or link something: ![x](u), [x](u), [x]: u
+_LINK_SYNTAX = re.compile(r"([\\\[\]!])")
+
+
+def as_markdown_text(text: str) -> str:
+    """Text from a document, the model or a user, for a Markdown view, shown as text:
+    HTML escaped (a <script> shows as text), no Markdown image or link (a document's
+    ![](http://host/pixel.png) must not make the browser fetch it), and a web address as
+    code: readable and copyable, not a link."""
+    out, pos = [], 0
+    for match in _URL.finditer(text):
+        out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos : match.start()])))
+        out.append("`" + escape(match.group(0).replace("`", "%60")) + "`")
+        pos = match.end()
+    out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos:])))
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """Text for an HTML view (the sources panel)."""
+    return html.escape(text, quote=False)
+
+
+def render_sources(service: RagService, kb: str, citations: list[dict[str, Any]], lang: str) -> str:
+    t = TEXT[lang]
+    if not citations:
+        return f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>"
+    items = []
+    unique = {(c["n"], c["start"], c["end"]): c for c in citations}
+    for c in unique.values():
+        passage = service.source_passage(c["chunk_id"], c["start"], c["end"], CONTEXT_CHARS, kb)
+        before, span, after = (
+            (passage.before, passage.text, passage.after) if passage else ("", c["text"], "")
+        )
+        items.append(
+            f'<div class="src" id="src-{c["n"]}">'
+            f'<div class="src-head">[{c["n"]}] {escape(c["source"])}</div>'
+            f'<div class="src-section">{escape(c["section"])}</div>'
+            f"<blockquote>…{escape(before)}<mark>{escape(span)}</mark>"
+            f"{escape(after)}…</blockquote>"
+            f'<a href="{html.escape(source_url(kb, c))}" target="_blank" rel="noopener">'
+            f"{t['read']}</a></div>"
+        )
+    return f"<h4>{t['sources']}</h4>" + "".join(items)
+
+
+def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
+    settings = service.settings
+    default_lang = "en" if settings.ui_language == "en" else "zh"
+    t = TEXT[default_lang]
+    kbs = list_knowledge_bases(settings) or [settings.kb]
+
+    def respond(
+        question: str,
+        chat: list[dict[str, Any]],
+        history: list[dict[str, str]],
+        kb: str,
+        lang_label: str,
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        lang = LANGUAGES.get(lang_label, "zh")
+        chat = [*(chat or []), {"role": "user", "content": as_markdown_text(question or "")}]
+        reply: dict[str, str] = {"role": "assistant", "content": ""}
+        chat.append(reply)
+        try:
+            request = validate(
+                service, AskRequest(question or "", history_from_messages(history), kb, lang)
+            )
+        except BadQuestionError as exc:
+            reply["content"] = "⚠️ " + exc.message(lang)
+            yield chat, history, "", gr.update()
+            return
+        except KnowledgeBaseError as exc:
+            reply["content"] = "⚠️ " + as_markdown_text(str(exc))
+            yield chat, history, "", gr.update()
+            return
+        yield chat, history, "", gr.update()
+        text = ""
+        # Gradio closes this generator when the browser goes away: the job ends with it
+        with AnswerJob(service, gate, request) as job:
+            for event in job:
+                kind = event["type"]
+                sources: Any = gr.update()
+                if kind == "queued":
+                    reply["content"] = TEXT[lang]["queued"].format(ahead=event["position"])
+                elif kind == "started":
+                    reply["content"] = TEXT[lang]["thinking"]
+                elif kind in ("token", "replace"):
+                    text = text + event["text"] if kind == "token" else event["text"]
+                    reply["content"] = as_markdown_text(text)
+                elif kind == "error":
+                    reply["content"] = "⚠️ " + as_markdown_text(event["message"])
+                elif kind == "done":
+                    reply["content"] = render_answer(event["answer"], event["citations"], kb)
+                    sources = render_sources(service, kb, event["citations"], lang)
+                    history = [
+                        *history,
+                        {"role": "user", "content": request.question},
+                        {"role": "assistant", "content": event["answer"]},
+                    ][-6:]
+                yield chat, history, gr.update(), sources
+
+    def switch_language(lang_label: str) -> tuple[Any, ...]:
+        t = TEXT[LANGUAGES.get(lang_label, "zh")]
+        return (
+            gr.update(value=t["title"]),
+            gr.update(label=t["language"]),
+            gr.update(label=t["kb"]),
+            gr.update(label=t["chat"], placeholder=t["empty_chat"]),
+            gr.update(placeholder=t["placeholder"]),
+            gr.update(value=t["send"]),
+            gr.update(value=t["new"]),
+            gr.update(value=f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>"),
+        )
+
+    def ask_api(question: str, kb: str = "") -> dict[str, Any]:
+        """For gradio_client: one question in, the `rag ask --json` record out."""
+        try:
+            request = validate(service, AskRequest(question, (), kb or None))
+        except BadQuestionError as exc:
+            return {"error": exc.message("zh")}
+        except KnowledgeBaseError as exc:
+            return {"error": str(exc)}
+        result: dict[str, Any] = {"error": "no answer"}
+        with AnswerJob(service, gate, request) as job:
+            for event in job:
+                if event["type"] in ("done", "error"):
+                    result = event
+        return result
+
+    with gr.Blocks(title="济南经济问答") as ui:
+        with gr.Row():
+            title = gr.Markdown(t["title"])
+            language = gr.Radio(
+                list(LANGUAGES),
+                value="English" if default_lang == "en" else "中文",
+                label=t["language"],
+                elem_id="language",
+            )
+            kb = gr.Dropdown(kbs, value=settings.kb, label=t["kb"], elem_id="kb-picker")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label=t["chat"],
+                    elem_id="chat",
+                    height=480,
+                    placeholder=t["empty_chat"],
+                    buttons=["copy"],
+                )
+                question = gr.Textbox(
+                    show_label=False, placeholder=t["placeholder"], lines=2, elem_id="question"
+                )
+                with gr.Row():
+                    send = gr.Button(t["send"], variant="primary", elem_id="send")
+                    new = gr.Button(t["new"], elem_id="new-chat")
+                gr.Examples(EXAMPLES, inputs=question, label=t["examples"])
+            with gr.Column(scale=2):
+                sources = gr.HTML(
+                    f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>", elem_id="sources"
+                )
+        history = gr.State([])
+
+        outputs = [chatbot, history, question, sources]
+        for trigger in (send.click, question.submit):
+            trigger(
+                respond,
+                [question, chatbot, history, kb, language],
+                outputs,
+                api_visibility="private",
+                concurrency_limit=None,  # the shared AnswerGate queues, and shows it
+                show_progress="hidden",
+            )
+        new.click(
+            lambda lang: ([], [], "", TEXT[LANGUAGES.get(lang, "zh")]["no_sources"]),
+            [language],
+            outputs,
+            queue=False,
+            api_visibility="private",
+        )
+        language.change(
+            switch_language,
+            [language],
+            [title, language, kb, chatbot, question, send, new, sources],
+            queue=False,
+            api_visibility="private",
+        )
+        gr.api(ask_api, api_name="ask", concurrency_limit=None)
+    return ui

@@ -1,0 +1,1 @@
+"""The models, each kind behind one small interface: embeddings/ and llm/."""

@@ -1,0 +1,120 @@
+"""The default backend: llama.cpp running a GGUF on the CPU."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from rag.models.llm.base import Cancelled, ChatMessage, LLMError, raise_if_cancelled
+
+
+class LlamaCppChatModel:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        threads: int = 2,
+        repack: bool = False,
+        model_id: str | None = None,
+    ):
+        # Without a passive wait policy, 2 OpenMP threads on 2 busy cores spin and
+        # generation swings from 30 down to 1 token/s (MODELS.md). Must precede the import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMError("llama-cpp-python is not installed; run `make setup`") from exc
+        with _weight_repacking(repack):
+            self._llm = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                flash_attn=True,
+                verbose=False,
+            )
+        self.model_id = model_id or model_path.name
+        # One context, one generation at a time; the server queues requests in front.
+        self._lock = threading.Lock()
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        with self._lock, self._abort_on(cancel):
+            raise_if_cancelled(cancel)
+            chunks = self._llm.create_chat_completion(
+                messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+            )
+            try:
+                for chunk in cast(Iterator[dict[str, Any]], chunks):
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if isinstance(piece, str) and piece:
+                        yield piece
+                    raise_if_cancelled(cancel)
+            except RuntimeError as exc:  # llama_decode returned 2: our abort callback
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled from exc
+                raise LLMError(f"llama.cpp failed: {exc}") from exc
+            finally:
+                close = getattr(chunks, "close", None)
+                if close:
+                    close()
+
+    @contextmanager
+    def _abort_on(self, cancel: threading.Event | None) -> Iterator[None]:
+        """While this stream runs, llama.cpp asks `cancel` between the steps of every
+        computation, so a prompt that takes 10 s to read stops within milliseconds."""
+        if cancel is None:
+            yield
+            return
+        import llama_cpp
+
+        callback = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+        ctx = self._llm._ctx.ctx
+        llama_cpp.llama_set_abort_callback(ctx, callback, None)
+        try:
+            yield
+        finally:
+            llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)  # NULL
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+
+_params_lock = threading.Lock()
+
+
+@contextmanager
+def _weight_repacking(enabled: bool) -> Iterator[None]:
+    """llama.cpp repacks Q4_K weights for its AVX2 kernels unless told not to (the CLI's
+    --no-repack). On this 2-core EPYC prompts ran faster without it
+    (benchmarks/bench_llama_speed.py), and llama-cpp-python has no argument for it, so
+    the default model parameters are wrapped while the model loads."""
+    import llama_cpp.llama_cpp as lib
+
+    with _params_lock:
+        defaults = lib.llama_model_default_params
+
+        def params() -> Any:
+            p = defaults()
+            p.use_extra_bufts = enabled
+            return p
+
+        lib.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = defaults

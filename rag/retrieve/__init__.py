@@ -1,0 +1,1 @@
+"""Finding the passages: hybrid dense + BM25 search, fused."""

@@ -1,0 +1,194 @@
+"""A named knowledge base on disk: its catalog, its search snapshot, its write lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.models.embeddings.base import Embedder
+from rag.settings import Settings
+from rag.store.catalog import Catalog
+from rag.store.keyword_index import KeywordIndex
+from rag.store.vector_index import build_index, read_snapshot, write_snapshot
+
+_KB_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+class KnowledgeBaseError(Exception):
+    """A problem with a knowledge base that the user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a search reads, from one consistent generation of the catalog."""
+
+    generation: int
+    chunk_ids: list[int]
+    vectors: Any  # faiss.Index
+    keywords: KeywordIndex
+
+
+def validate_kb_name(name: str) -> str:
+    if not name or not set(name) <= _KB_NAME_CHARS or len(name) > 64:
+        raise KnowledgeBaseError(
+            f"invalid knowledge-base name {name!r}: use letters, digits, '-' and '_' only"
+        )
+    return name
+
+
+def require_existing(settings: Settings, name: str) -> str:
+    """`name`, checked, if that knowledge base has been built; else a KnowledgeBaseError
+    that says how to build it."""
+    validate_kb_name(name)
+    if not (settings.kb_dir(name) / "catalog.sqlite3").exists():
+        raise KnowledgeBaseError(
+            f"knowledge base {name!r} does not exist yet; build it with "
+            f"`rag ingest --kb {name} PATH`"
+        )
+    return name
+
+
+def list_knowledge_bases(settings: Settings) -> list[str]:
+    """Built knowledge bases; never a rebuild's side folder (".NAME.rebuild-…")."""
+    if not settings.index_dir.exists():
+        return []
+    names = (p.parent.name for p in settings.index_dir.glob("*/catalog.sqlite3"))
+    return sorted(n for n in names if set(n) <= _KB_NAME_CHARS)
+
+
+def side_folder(index_dir: Path, name: str, purpose: str) -> Path:
+    """A rebuild's staging (purpose "rebuild") or trash ("old") folder, named after this
+    process so that `remove_stale_side_folders` can tell a dead one from a live one."""
+    return index_dir / f".{name}.{purpose}-{os.getpid()}-{threading.get_ident()}"
+
+
+_SIDE_FOLDER = re.compile(r"^\.[A-Za-z0-9_-]+\.(?:rebuild|old)-(\d+)-\d+$")
+
+
+def remove_stale_side_folders(index_dir: Path) -> list[Path]:
+    """Delete the side folders of rebuilds whose process is gone (killed mid-build)."""
+    removed: list[Path] = []
+    if not index_dir.is_dir():
+        return removed
+    for folder in index_dir.iterdir():
+        match = _SIDE_FOLDER.match(folder.name)
+        if match and folder.is_dir() and not _process_alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class KnowledgeBase:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.name = directory.name
+        self.catalog = Catalog(directory / "catalog.sqlite3")
+        self._snapshot: Snapshot | None = None
+        self._snapshot_key: tuple[int, int] = (0, 0)
+        self._snapshot_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
+        return cls(settings.kb_dir(validate_kb_name(name or settings.kb)))
+
+    @classmethod
+    def open_existing(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
+        return cls(settings.kb_dir(require_existing(settings, name or settings.kb)))
+
+    # ------------------------------------------------------------------ model check
+
+    def check_embedder(self, embedder: Embedder, *, claim: bool = False) -> None:
+        """Refuse an embedder other than the one that built this index. With claim=True
+        (an ingest), an empty knowledge base records this embedder as its own."""
+        built_with = self.catalog.get_meta("embedding_model")
+        if built_with is None:
+            if claim:
+                self.catalog.set_meta("embedding_model", embedder.model_id)
+                self.catalog.set_meta("embedding_dim", str(embedder.dim))
+            return
+        if built_with != embedder.model_id:
+            raise KnowledgeBaseError(
+                f"knowledge base {self.name!r} was built with the embedding model "
+                f"{built_with!r}, but this run uses {embedder.model_id!r}. Set "
+                f"RAG_EMBEDDING_MODEL={built_with} to use it, or rebuild it with "
+                f"`rag ingest --kb {self.name} --rebuild PATH`."
+            )
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time per knowledge base, across processes."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "write.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"Waiting for another ingest into {self.name!r} to finish...", file=sys.stderr
+                )
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def save_snapshot(self) -> None:
+        """Write the FAISS file for the current generation (call under the write lock)."""
+        rows = self.catalog.snapshot_rows(with_vectors=True)
+        dim = self._dim()
+        vectors = rows.vectors if rows.vectors is not None else _empty(dim)
+        write_snapshot(build_index(vectors, dim), self.directory, rows.generation)
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot(self) -> Snapshot:
+        """The current search snapshot; reloaded only when the catalog has changed.
+
+        The catalog file's inode is part of the key: `--rebuild` swaps in a new catalog
+        whose generations count from 1 again, and a server must not keep the old one."""
+        key = (self.catalog.path.stat().st_ino, self.catalog.generation())
+        with self._snapshot_lock:
+            if self._snapshot is None or self._snapshot_key != key:
+                self._snapshot = self._load_snapshot()
+                self._snapshot_key = key
+            return self._snapshot
+
+    def _load_snapshot(self) -> Snapshot:
+        rows = self.catalog.snapshot_rows(with_vectors=False)
+        index = read_snapshot(self.directory, rows.generation, len(rows.ids))
+        if index is None:
+            # The FAISS file lags (an ingest is running or was killed): rebuild from the
+            # catalog in memory. Both reads are of one generation, so they agree.
+            rows = self.catalog.snapshot_rows(with_vectors=True)
+            dim = self._dim()
+            index = build_index(rows.vectors if rows.vectors is not None else _empty(dim), dim)
+        return Snapshot(rows.generation, rows.ids, index, KeywordIndex(rows.tokens))
+
+    def _dim(self) -> int:
+        return int(self.catalog.get_meta("embedding_dim") or 0) or 1
+
+
+def _empty(dim: int):
+    import numpy as np
+
+    return np.zeros((0, dim), np.float32)

@@ -1,0 +1,1 @@
+"""Text, one definition each: sentences, words, normal forms, instructions to the assistant."""

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.models.embeddings.hashing import HashingEmbedder
+from rag.service import RagService
+from rag.store.knowledge_base import KnowledgeBase, KnowledgeBaseError
+
+
+def _kb(service: RagService) -> KnowledgeBase:
+    return KnowledgeBase.open_existing(service.settings)
+
+
+def test_first_ingest_adds_every_supported_file(service: RagService) -> None:
+    report = service.ingest(progress=False)
+    assert sorted(Path(p).name for p in report.added) == ["notes.md", "page.html", "plan.txt"]
+    assert report.chunks_embedded == _kb(service).catalog.count_chunks() > 3
+    snap = _kb(service).snapshot()
+    assert snap.vectors.ntotal == len(snap.chunk_ids) == report.chunks_embedded
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded += len(texts)
+        return super().embed_passages(texts)
+
+
+def test_reingest_of_unchanged_files_embeds_nothing(settings) -> None:  # type: ignore[no-untyped-def]
+    embedder = CountingEmbedder()
+    service = RagService(settings, embedder=embedder)
+    service.ingest(progress=False)
+    first = embedder.embedded
+    report = service.ingest(progress=False)
+    assert embedder.embedded == first
+    assert len(report.unchanged) == 3 and not report.added and not report.updated
+
+
+def test_changed_file_replaces_its_chunks(service: RagService, corpus: Path) -> None:
+    service.ingest(progress=False)
+    (corpus / "notes.md").write_text("# 新内容\n\n今年建成智慧停车位8000个。", encoding="utf-8")
+    report = service.ingest(progress=False)
+    assert [Path(p).name for p in report.updated] == ["notes.md"]
+    hits = service.search("智慧停车位", k=5)
+    assert hits[0].source == "notes.md" and "8000个" in hits[0].text
+    texts = " ".join(h.text for h in service.search("高层次人才团队", k=10))
+    assert "高层次人才团队30个" not in texts
+
+
+def test_remove_deletes_rows_and_vectors(service: RagService, corpus: Path) -> None:
+    service.ingest(progress=False)
+    before = _kb(service).catalog.count_chunks()
+    assert service.remove(corpus / "plan.txt")
+    kb = _kb(service)
+    assert kb.catalog.count_chunks() < before
+    assert kb.snapshot().vectors.ntotal == kb.catalog.count_chunks()
+    assert all(h.source != "plan.txt" for h in service.search("5G基站", k=10))
+    assert not service.remove(corpus / "plan.txt")
+
+
+def test_bad_files_are_reported_and_the_others_still_ingested(
+    service: RagService, corpus: Path
+) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (corpus / "gbk.txt").write_bytes("济南高新区的GBK文件。".encode("gbk"))
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    report = service.ingest(progress=False)
+    failed = {Path(p).name: reason for p, reason in report.failed}
+    assert set(failed) == {"empty.txt", "broken.pdf", "binary.txt"}
+    assert "empty" in failed["empty.txt"] and "binary" in failed["binary.txt"]
+    assert {Path(p).name for p in report.added} == {"notes.md", "page.html", "plan.txt", "gbk.txt"}
+    assert [Path(p).name for p, _ in report.skipped] == ["photo.jpg"]
+
+
+def test_nonexistent_path_is_a_failure_not_a_crash(service: RagService, tmp_path: Path) -> None:
+    report = service.ingest([tmp_path / "missing.txt"], progress=False)
+    assert report.failed and "no such file" in report.failed[0][1]
+
+
+def test_index_refuses_another_embedding_model(service: RagService, settings) -> None:  # type: ignore[no-untyped-def]
+    service.ingest(progress=False)
+    other = HashingEmbedder(dim=64)
+    other.model_id = "test:other-model"
+    with pytest.raises(KnowledgeBaseError, match="was built with the embedding model"):
+        RagService(settings, embedder=other).search("问题")
+
+
+def test_knowledge_bases_are_separate(service: RagService, corpus: Path) -> None:
+    service.ingest([corpus / "plan.txt"], kb="alpha", progress=False)
+    service.ingest([corpus / "notes.md"], kb="beta", progress=False)
+    assert {h.source for h in service.search("人才", kb="beta", k=10)} == {"notes.md"}
+    assert {h.source for h in service.search("人才 基站", kb="alpha", k=10)} == {"plan.txt"}
+
+
+def test_rebuild_swaps_in_a_fresh_index(service: RagService, corpus: Path) -> None:
+    service.ingest(progress=False)
+    (corpus / "notes.md").unlink()
+    report = service.ingest(rebuild=True, progress=False)
+    assert len(report.added) == 2
+    assert all(h.source != "notes.md" for h in service.search("人才团队", k=10))
+    assert not list(service.settings.index_dir.glob(".*"))  # no staging folder left behind
+
+
+def test_missing_faiss_snapshot_is_rebuilt_from_the_catalog(service: RagService) -> None:
+    service.ingest(progress=False)
+    kb_dir = service.settings.kb_dir()
+    for snapshot in kb_dir.glob("vectors-*.faiss"):
+        snapshot.unlink()
+    fresh = RagService(service.settings, embedder=HashingEmbedder())
+    hits = fresh.search("新建5G基站多少个", k=3)
+    assert "6000个" in hits[0].text
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "名字"])
+def test_invalid_kb_names_are_refused(service: RagService, name: str) -> None:
+    with pytest.raises(KnowledgeBaseError, match="invalid knowledge-base name"):
+        service.ingest(kb=name, progress=False)
+
+
+def test_every_kind_of_bad_input_in_one_batch_loses_nothing(
+    service: RagService, corpus: Path, tmp_path: Path
+) -> None:
+    """Issue 6: each bad input is reported with its file and reason; the good files in
+    the same batch, in odd encodings too, are all indexed and searchable."""
+    from tests.ingest.loaders.pdf_maker import write_blank_pdf
+
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    write_blank_pdf(corpus / "scanned.pdf")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    with (corpus / "huge.txt").open("wb") as fh:  # sparse: 51 MB that takes no disk
+        fh.truncate(51 * 1024 * 1024)
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (corpus / "gbk.txt").write_bytes("槐荫区GBK文件：新建停车位900个。".encode("gbk"))
+    (corpus / "utf16.txt").write_bytes("历城区UTF-16文件：新建绿道77公里。".encode("utf-16"))
+    missing = tmp_path / "nowhere" / "gone.txt"
+
+    report = service.ingest([corpus, missing], progress=False)
+
+    failed = {Path(p).name: reason for p, reason in report.failed}
+    assert set(failed) == {
+        "empty.txt",
+        "corrupt.pdf",
+        "scanned.pdf",
+        "binary.txt",
+        "huge.txt",
+        "gone.txt",
+    }
+    assert "empty" in failed["empty.txt"]
+    assert "damaged" in failed["corrupt.pdf"]
+    assert "no text layer" in failed["scanned.pdf"]
+    assert "binary" in failed["binary.txt"]
+    assert "50 MB" in failed["huge.txt"]
+    assert "no such file" in failed["gone.txt"]
+    assert [Path(p).name for p, _ in report.skipped] == ["photo.jpg"]
+    added = {Path(p).name for p in report.added}
+    assert added == {"notes.md", "page.html", "plan.txt", "gbk.txt", "utf16.txt"}
+    assert "900个" in service.search("槐荫区停车位", k=1)[0].text
+    assert "77公里" in service.search("历城区绿道", k=1)[0].text

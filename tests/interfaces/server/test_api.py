@@ -1,0 +1,115 @@
+"""The REST and OpenAI-compatible API, with a scripted model (plumbing)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.interfaces.server.app import create_app
+from rag.service import RagService
+
+
+@pytest.fixture
+def client(ingested: RagService) -> TestClient:
+    return TestClient(create_app(ingested, chat_ui=False))
+
+
+def events(response: Any) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+
+def test_health_reports_the_queue(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["knowledge_bases"] == ["jinan"]
+    assert body["queue"] == {"active": 0, "waiting": 0, "limit": 1}
+
+
+def test_search_returns_hits_with_offsets(client: TestClient) -> None:
+    hits = client.get("/api/search", params={"q": "5G基站", "k": 3}).json()["hits"]
+    assert len(hits) == 3
+    assert "5G基站" in hits[0]["text"] and hits[0]["source"] == "plan.txt"
+
+
+def test_ask_streams_tokens_then_the_citations(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": "示范区新建多少个5G基站？"})
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    stream = events(response)
+    kinds = [e["type"] for e in stream]
+    assert kinds[0] == "started" and kinds[-1] == "done"
+    assert kinds.count("token") > 1  # arrived in pieces
+    done = stream[-1]
+    assert "".join(e["text"] for e in stream if e["type"] == "token").strip() == done["answer"]
+    assert done["refused"] is False
+    [citation] = done["citations"]
+    assert citation["source"] == "plan.txt" and "6000" in citation["text"]
+    assert set(citation) >= {"n", "source", "section", "start", "end", "text", "chunk_id"}
+
+
+def test_ask_passes_the_history_for_follow_ups(ingested: RagService) -> None:
+    client = TestClient(create_app(ingested, chat_ui=False))
+    history = [
+        {"role": "user", "content": "示范区新建多少个5G基站？"},
+        {"role": "assistant", "content": "6000个[1]。"},
+    ]
+    client.post("/api/ask", json={"question": "那算力中心呢？", "history": history})
+    calls = ingested.llm.calls  # type: ignore[attr-defined]
+    assert any("5G基站" in m.content for m in calls[0])  # the rewrite saw the history
+
+
+def test_source_returns_the_span_and_its_surroundings(client: TestClient) -> None:
+    done = events(client.post("/api/ask", json={"question": "示范区新建多少个5G基站？"}))[-1]
+    c = done["citations"][0]
+    body = client.get(
+        "/api/source", params={"chunk": c["chunk_id"], "start": c["start"], "end": c["end"]}
+    ).json()
+    assert body["text"] == c["text"]
+    assert body["before"].endswith("建设算力中心3个,") or body["before"]
+    assert body["source"] == "plan.txt" and body["document_chars"] > len(body["text"])
+
+
+def test_openai_completion_carries_citations(client: TestClient) -> None:
+    body = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "jinan-rag",
+            "messages": [{"role": "user", "content": "示范区新建多少个5G基站？"}],
+        },
+    ).json()
+    assert body["object"] == "chat.completion"
+    assert "6000" in body["choices"][0]["message"]["content"]
+    assert body["citations"][0]["source"] == "plan.txt"
+
+
+def test_openai_stream_is_server_sent_events(client: TestClient) -> None:
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "rag:jinan",
+            "stream": True,
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "示范区新建多少个5G基站？"}]}
+            ],
+        },
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    data = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "6000" in text
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"]
+
+
+def test_models_lists_the_knowledge_bases(client: TestClient) -> None:
+    ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert ids == ["jinan-rag", "rag:jinan"]
+
+
+def test_gradio_chat_is_mounted_and_root_redirects(ingested: RagService) -> None:
+    client = TestClient(create_app(ingested))
+    assert client.get("/", follow_redirects=False).headers["location"] == "/chat/"
+    assert client.get("/chat/").status_code == 200

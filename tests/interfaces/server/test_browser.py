@@ -1,0 +1,266 @@
+"""The chat UI and the widget in real Chromium, with a scripted model: escaping of
+hostile documents and answers, bad questions, origins that may not embed the widget.
+(The same pages with the real models: test_browser_end_to_end.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from rag.interfaces.server.app import create_app
+from rag.interfaces.server.gate import AnswerGate
+from rag.settings import Settings
+from tests.interfaces.server.browser import wait_for_js
+from tests.interfaces.server.conftest import (
+    LiveServer,
+    StaticSite,
+    fake_service,
+    free_port,
+    write_demo_page,
+)
+from tests.interfaces.server.test_security import BAD_QUESTIONS
+
+HOSTILE = (
+    '网站公告写着<img src=x onerror="window.__pwned=1">和'
+    "<script>window.__pwned=2</script>两段代码。"
+)
+HOSTILE_ANSWER = (
+    '网站公告写着<img src=x onerror="window.__pwned=1">和'
+    "<script>window.__pwned=2</script>两段代码[1]。"
+)
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:"))
+            else None
+        ),
+    )
+    yield page
+    assert outside == [], f"the page reached beyond this server: {outside}"  # no CDN
+
+
+@pytest.fixture
+def hostile_server(settings: Settings) -> Iterator[LiveServer]:
+    (settings.corpus_dir / "notice.txt").write_text(HOSTILE, encoding="utf-8")
+    with LiveServer(create_app(fake_service(settings, HOSTILE_ANSWER))) as server:
+        yield server
+
+
+def test_html_in_documents_and_answers_is_shown_as_text_in_the_chat_ui(
+    hostile_server: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(hostile_server.url + "/chat/")
+    page.fill("#question textarea", "网站公告写了什么代码？")
+    page.click("#send")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    bubble = page.locator("#chat .message-row").last
+    assert "<script>window.__pwned=2</script>" in bubble.inner_text()
+    assert "onerror=" in page.locator("#sources").inner_text()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#chat img[src=x], #sources img[src=x]").count() == 0
+    page.screenshot(path=str(screenshots / "xss-chat-ui.png"))
+
+
+def test_html_in_documents_and_answers_is_shown_as_text_in_the_widget(
+    hostile_server: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(hostile_server.url + "/widget/panel?lang=zh")
+    page.fill("#question", "网站公告写了什么代码？")
+    page.click("#send")
+    page.wait_for_selector("#messages .cite", timeout=30_000)
+    assert "<script>window.__pwned=2</script>" in page.locator("#messages").inner_text()
+    page.locator("#messages .cite").first.click()
+    page.wait_for_selector("#source-view #cited-span")
+    assert "onerror=" in page.locator("#source-view").inner_text()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src=x]").count() == 0
+    page.screenshot(path=str(screenshots / "xss-widget.png"))
+
+
+def test_bad_questions_get_a_clear_message_in_the_chat_ui(
+    live: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(live.url + "/chat/")
+    for turn, (name, (question, expected)) in enumerate(BAD_QUESTIONS.items()):
+        page.fill("#question textarea", question)
+        page.click("#send")
+        reply = page.locator("#chat .message-row").nth(2 * turn + 1)
+        reply.wait_for(timeout=15_000)
+        assert expected in reply.inner_text(), name
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error" not in body
+    page.screenshot(path=str(screenshots / "bad-questions-chat-ui.png"))
+
+
+def test_bad_questions_get_a_clear_message_in_the_widget(live: LiveServer, page: Any) -> None:
+    page.goto(live.url + "/widget/panel")
+    for name, (question, expected) in BAD_QUESTIONS.items():
+        page.fill("#question", question)
+        before = page.locator("#messages .error").count()
+        page.click("#send")
+        wait_for_js(
+            page, f"document.querySelectorAll('#messages .error').length > {before}", timeout=15_000
+        )
+        assert expected in page.locator("#messages .error").last.inner_text(), name
+
+
+def test_the_widget_does_not_load_on_an_origin_that_is_not_allowed(
+    tmp_path: Path, settings: Settings, page: Any, screenshots: Path
+) -> None:
+    intranet_port = free_port()
+    settings.embed_origins = [f"http://127.0.0.1:{intranet_port}"]
+    with LiveServer(create_app(fake_service(settings))) as server:
+        site = StaticSite(write_demo_page(tmp_path / "intranet", server.url), port=intranet_port)
+        with site:
+            # the allowed origin: the button appears and the iframe shows the chat
+            page.goto(f"http://127.0.0.1:{intranet_port}/index.html")
+            wait_for_js(page, "window.__ragWidget && window.__ragWidget.status === 'ready'")
+            assert page.frame_locator("#assistant-iframe").locator("#question").count() == 1
+            # the same page on an origin not listed: no button, no framed chat
+            page.goto(f"http://localhost:{intranet_port}/index.html")
+            wait_for_js(page, "window.__ragWidget && window.__ragWidget.status === 'refused'")
+            assert page.locator("#rag-widget-button").count() == 0
+            page.wait_for_timeout(500)
+            assert page.frame_locator("#assistant-iframe").locator("#question").count() == 0
+            page.screenshot(path=str(screenshots / "widget-refused-origin.png"))
+
+
+def test_waiting_users_see_their_place_in_the_queue(
+    ingested: Any, page: Any, screenshots: Path
+) -> None:
+    gate = AnswerGate(limit=1, timeout_s=60)
+    with LiveServer(create_app(ingested, gate)) as server:
+        page.goto(server.url + "/chat/")
+        holder = gate.join()
+        list(holder.wait())  # another user's answer is running
+        try:
+            page.fill("#question textarea", "示范区新建多少个5G基站？")
+            page.click("#send")
+            reply = page.locator("#chat .message-row").nth(1)
+            reply.wait_for(timeout=15_000)
+            wait_for_js(
+                page, "document.querySelector('#chat').innerText.includes('排队中')", timeout=15_000
+            )
+            assert "前面还有 1 个请求" in reply.inner_text()
+            page.screenshot(path=str(screenshots / "chat-queued.png"))
+        finally:
+            holder.leave()
+        page.wait_for_selector("#sources mark", timeout=30_000)
+        assert "6000" in reply.inner_text()
+
+
+def test_english_interface_and_new_conversation(live: LiveServer, page: Any) -> None:
+    page.goto(live.url + "/chat/")
+    page.get_by_label("English").check()
+    wait_for_js(page, "document.querySelector('#send').innerText.includes('Send')")
+    assert "New conversation" in page.locator("#new-chat").inner_text()
+    page.fill(
+        "#question textarea", "示范区新建多少个5G基站？"
+    )  # the UI, not the question, is English
+    page.click("#send")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    assert "Sources" in page.locator("#sources").inner_text()
+    page.click("#new-chat")
+    wait_for_js(page, "document.querySelectorAll('#chat .message-row').length === 0")
+    assert page.locator("#sources mark").count() == 0
+
+
+def test_gradio_client_can_ask(live: LiveServer) -> None:
+    from gradio_client import Client
+
+    client = Client(live.url + "/chat/", verbose=False)
+    result = client.predict("示范区新建多少个5G基站？", "jinan", api_name="/ask")
+    assert result["type"] == "done" and "6000" in result["answer"]
+    assert result["citations"][0]["source"] == "plan.txt"
+
+
+def test_each_user_has_their_own_conversation(live: LiveServer, browser: Any) -> None:
+    alice, bob = (browser.new_context() for _ in range(2))
+    try:
+        a, b = alice.new_page(), bob.new_page()
+        a.goto(live.url + "/chat/")
+        b.goto(live.url + "/chat/")
+        a.fill("#question textarea", "示范区新建多少个5G基站？")
+        a.click("#send")
+        a.wait_for_selector("#sources mark", timeout=30_000)
+        b.reload()
+        b.wait_for_selector("#question textarea")
+        assert b.locator("#chat .message-row").count() == 0
+        assert b.locator("#sources mark").count() == 0
+    finally:
+        alice.close()
+        bob.close()
+
+
+class Collector:
+    """A web server on another port that counts every request: the 'outside' that a
+    document's image or link would leak to."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+
+
+def test_markdown_images_and_links_in_answers_and_questions_load_nothing(
+    settings: Settings, page: Any, screenshots: Path
+) -> None:
+    collector = Collector()
+    outside = f"http://127.0.0.1:{collector.port}"
+    image = f"![图]({outside}/collect.png?leak=answer)"
+    (settings.corpus_dir / "notice.txt").write_text(f"公告配图{image}，请查看。", "utf-8")
+    reply = f"公告配图{image}，链接 [点这里]({outside}/click) 和 {outside}/bare[1]。"
+    try:
+        with LiveServer(create_app(fake_service(settings, reply))) as server:
+            page.goto(server.url + "/chat/")
+            page.fill(
+                "#question textarea", f"公告 ![q]({outside}/collect.png?leak=question) 配图？"
+            )
+            page.click("#send")
+            bubble = page.locator("#chat .message-row").nth(1)
+            wait_for_js(
+                page,
+                "document.querySelectorAll('#chat .message-row').length >= 2"
+                " && document.querySelectorAll('#chat .message-row')[1].innerText.includes('bare')",
+                timeout=30_000,
+            )
+            page.wait_for_timeout(500)
+            assert page.locator("#chat img").count() == 0
+            assert f"{outside}/bare" in bubble.inner_text()  # shown, as text
+            assert page.locator(f'#chat a[href^="{outside}"]').count() == 0
+            page.screenshot(path=str(screenshots / "markdown-image-chat-ui.png"))
+            policy = httpx.get(server.url + "/chat/").headers["content-security-policy"]
+            assert "img-src 'self' data: blob:" in policy
+    finally:
+        collector.close()
+    assert collector.hits == []

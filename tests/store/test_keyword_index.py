@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from rag.store.keyword_index import KeywordIndex
+from rag.text.tokens import tokenize
+
+
+def test_tokenize_keeps_numbers_and_drops_function_words() -> None:
+    tokens = tokenize("制造业外资占比达到15%以上的目标是多少?")
+    assert "制造业" in tokens and "外资" in tokens
+    assert "15%" in tokens
+    assert "的" not in tokens and "多少" not in tokens and "?" not in tokens
+
+
+def test_bm25_ranks_the_document_with_the_rare_term_first() -> None:
+    docs = [tokenize(t) for t in ["济南发展工业", "济南建设透明质酸谷项目", "济南发展服务业"]]
+    index = KeywordIndex(docs)
+    ranked = index.search(tokenize("透明质酸谷在哪里"), 3)
+    assert ranked[0][0] == 1
+    assert all(score > 0 for _, score in ranked)
+
+
+def test_empty_index_and_empty_query() -> None:
+    assert KeywordIndex([]).search(["济南"], 5) == []
+    assert KeywordIndex([["济南"]]).search([], 5) == []
