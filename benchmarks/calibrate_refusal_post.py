@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.citations import MARKER, CitationStreamer
-from rag.answer.context import Passage, select_passages
+from rag.answer.context import select_passages
 from rag.answer.refusal import invented_numbers, is_model_refusal, off_target
 from rag.evaluation.metrics import contains_all
 from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase
-from rag.types import SearchHit
+from rag.types import Passage, SearchHit
 
 Rule = Callable[[dict[str, Any]], bool]
 

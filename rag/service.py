@@ -1,4 +1,5 @@
-"""The one entry point the CLI, the eval and (later) the web layer call.
+"""The one door: the CLI, the server, the chat, the eval and the LangChain retriever call
+this and nothing below it.
 
 It owns the expensive objects (the embedding model, open knowledge bases) and builds
 them on first use, so a command that does not need a model never loads one.
@@ -9,26 +10,36 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rag.answer.pipeline import Answer, AnswerPipeline, AnswerSettings, Prompts
+from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
+from rag.answer.question import check_question
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
 from rag.models.embeddings.base import Embedder
-from rag.models.llm.base import ChatMessage, ChatModel
+from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
 from rag.settings import Settings
 from rag.store.knowledge_base import (
     KnowledgeBase,
+    list_knowledge_bases,
     remove_stale_side_folders,
     require_existing,
     side_folder,
     validate_kb_name,
 )
-from rag.types import SearchHit, SourcePassage
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    ChatMessage,
+    KnowledgeBaseInfo,
+    SearchHit,
+    SourcePassage,
+)
 
 
 class RagService:
@@ -74,6 +85,44 @@ class RagService:
     def require_kb(self, kb: str | None) -> str:
         """The name of a knowledge base that exists, or KnowledgeBaseError."""
         return require_existing(self.settings, self.kb_name(kb))
+
+    def check_request(self, question: str, kb: str | None) -> str:
+        """The question, cleaned, if it and the knowledge base are fit to answer;
+        BadQuestionError or KnowledgeBaseError before anything queues or streams."""
+        cleaned = check_question(question, self.settings.max_question_chars)
+        self.require_kb(kb)
+        return cleaned
+
+    # ------------------------------------------------------------------ knowledge bases
+
+    def knowledge_bases(self) -> list[str]:
+        return list_knowledge_bases(self.settings)
+
+    def kb_info(self, kb: str | None = None) -> KnowledgeBaseInfo:
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        docs = knowledge_base.catalog.documents()
+        return KnowledgeBaseInfo(
+            knowledge_base.name,
+            len(docs),
+            sum(d.chunks for d in docs),
+            knowledge_base.catalog.get_meta("embedding_model"),
+        )
+
+    def document_texts(self, kb: str | None = None) -> dict[str, str]:
+        """Each document's extracted text by file name (the eval locates evidence in it)."""
+        catalog = KnowledgeBase.open_existing(self.settings, self.kb_name(kb)).catalog
+        return {d.name: catalog.document_text(d.id) for d in catalog.documents()}
+
+    def prepare_models(self) -> list[tuple[str, Path]]:
+        """Build and verify the bundled models once; (what, where) for each."""
+        from rag.models.embeddings.bundled_e5 import ensure_bundled_e5
+
+        ready = [("embedding model", ensure_bundled_e5(self.settings.cache_dir))]
+        if self.settings.llm_backend == "llama_cpp" and not self.settings.llm_model_path:
+            from rag.models.llm.bundled_qwen import ensure_bundled_gguf
+
+            ready.append(("language model", ensure_bundled_gguf(self.settings.cache_dir)))
+        return ready
 
     # ------------------------------------------------------------------ ingest
 
@@ -207,6 +256,17 @@ class RagService:
                 s.answer_timeout_s,
             ),
         )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        kb: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """The answer as it is made: Token and Replace events, then Done. Setting
+        `cancel` stops it (Cancelled is raised)."""
+        return self.answer_pipeline(kb).stream(question, history, cancel)
 
     def ask(
         self, question: str, history: Sequence[ChatMessage] = (), kb: str | None = None

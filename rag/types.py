@@ -1,10 +1,29 @@
-"""The data that flows through the pipeline: load -> chunk -> embed -> index -> retrieve."""
+"""The data that flows through the pipeline, in its order: a loaded document, its chunks,
+search hits, the passages the model reads, citations, the answer, and the events a
+front end receives while an answer is made."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rag.errors import RagError
+from rag.text.instructions import mask_instructions
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseInfo:
+    name: str
+    documents: int
+    chunks: int
+    embedding_model: str | None
 
 
 @dataclass(frozen=True)
@@ -69,3 +88,98 @@ class SourcePassage:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered passage as the model sees it; offsets point into its document."""
+
+    n: int
+    hit: SearchHit
+    start: int
+    end: int
+    text: str
+
+    def prompt_block(self) -> str:
+        # Plain "[n] text": file names and section labels in the block made the 1.5B
+        # model copy passages instead of answering. Sentences that instruct the
+        # assistant are masked: with worked examples in the prompt it obeyed one.
+        return f"[{self.n}] {mask_instructions(self.text)}"
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the number shown in the answer
+    source: str
+    section: str
+    start: int  # the quoted span, in the document's text
+    end: int
+    text: str
+    chunk_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    retrieved: list[SearchHit]
+    timings: dict[str, float] = field(default_factory=dict)
+    refusal_reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "retrieved": [h.to_json() for h in self.retrieved],
+            "timings": self.timings,
+            "evidence": self.evidence,
+        }
+
+
+# ------------------------------------------------------------------ answer events
+# queued* -> started -> (token | replace)* -> done, or failed at any point. The pipeline
+# makes Token, Replace and Done; the server's queue adds Queued, Started and Failed.
+
+
+@dataclass(frozen=True)
+class Queued:
+    position: int  # 1 = next in line
+
+
+@dataclass(frozen=True)
+class Started:
+    pass
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # more of the answer to show
+
+
+@dataclass(frozen=True)
+class Replace:
+    text: str  # show this instead of everything so far: the checks withdrew it
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer  # the final, checked answer
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: RagError
+
+
+AnswerEvent = Queued | Started | Token | Replace | Done | Failed

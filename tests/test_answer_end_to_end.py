@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.models.llm.base import ChatMessage
 from rag.service import RagService
+from rag.types import ChatMessage
 
 pytestmark = pytest.mark.real_model
 

@@ -9,13 +9,11 @@ and only a sentence's markers and final stop wait until that sentence is complet
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from rag.answer.context import Passage
 from rag.text.normal import NUMBER, normalize
 from rag.text.sentences import Line, split_sentences
 from rag.text.tokens import tokenize
+from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]|【\s*(\d+)\s*】)")
 _SENTENCE_END = "。！？!?；;\n"
@@ -30,20 +28,6 @@ def _may_become_label(text: str) -> bool:
 
 
 MIN_TERM_SUPPORT = 0.5
-
-
-@dataclass(frozen=True)
-class Citation:
-    n: int  # the number shown in the answer
-    source: str
-    section: str
-    start: int  # the quoted span, in the document's text
-    end: int
-    text: str
-    chunk_id: int
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def support(sentence: str, *passages: Passage) -> float:

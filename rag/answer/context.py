@@ -6,29 +6,9 @@ token, so long passages are cut to the run of sentences that matches the questio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rag.text.instructions import mask_instructions
 from rag.text.sentences import Line, split_sentences
 from rag.text.tokens import tokenize
-from rag.types import SearchHit
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A numbered passage as the model sees it; offsets point into its document."""
-
-    n: int
-    hit: SearchHit
-    start: int
-    end: int
-    text: str
-
-    def prompt_block(self) -> str:
-        # Plain "[n] text": file names and section labels in the block made the 1.5B
-        # model copy passages instead of answering. Sentences that instruct the
-        # assistant are masked: with worked examples in the prompt it obeyed one.
-        return f"[{self.n}] {mask_instructions(self.text)}"
+from rag.types import Passage, SearchHit
 
 
 def _best_window(hit: SearchHit, terms: set[str], cap: int) -> tuple[int, int, str]:

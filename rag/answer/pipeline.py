@@ -9,13 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
 
-from rag.answer.citations import Citation, CitationStreamer
-from rag.answer.context import Passage, select_passages
+from rag.answer.citations import CitationStreamer
+from rag.answer.context import select_passages
 from rag.answer.question import check_question
 from rag.answer.refusal import (
     check_evidence,
@@ -25,9 +25,9 @@ from rag.answer.refusal import (
     unrelated,
 )
 from rag.answer.rewrite import standalone_question
-from rag.models.llm.base import ChatMessage, ChatModel
+from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import HybridRetriever
-from rag.types import SearchHit
+from rag.types import Answer, AnswerEvent, ChatMessage, Citation, Done, Passage, Replace, Token
 
 
 @dataclass(frozen=True)
@@ -59,42 +59,6 @@ class AnswerSettings:
     min_coverage: float = 0.4  # of the question, by the passages, before generating
     max_question_chars: int = 1000
     timeout_s: float = 120.0  # generation stops here even if max_tokens is not reached
-
-
-@dataclass
-class Answer:
-    question: str
-    standalone_question: str
-    text: str
-    citations: list[Citation]
-    refused: bool
-    retrieved: list[SearchHit]
-    timings: dict[str, float] = field(default_factory=dict)
-    refusal_reason: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "standalone_question": self.standalone_question,
-            "answer": self.text,
-            "citations": [c.to_json() for c in self.citations],
-            "refused": self.refused,
-            "refusal_reason": self.refusal_reason,
-            "retrieved": [h.to_json() for h in self.retrieved],
-            "timings": self.timings,
-            "evidence": self.evidence,
-        }
-
-
-@dataclass(frozen=True)
-class AnswerEvent:
-    """ "token": more text to show; "replace": show `text` instead of what came so far;
-    "done": the final, checked answer."""
-
-    kind: str
-    text: str = ""
-    answer: Answer | None = None
 
 
 def answer_language(question: str) -> str:
@@ -134,7 +98,7 @@ class AnswerPipeline:
     def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
         final = None
         for event in self.stream(question, history):
-            if event.kind == "done":
+            if isinstance(event, Done):
                 final = event.answer
         assert final is not None
         return final
@@ -166,22 +130,17 @@ class AnswerPipeline:
 
         facts: dict[str, Any] = {"coverage": evidence.coverage, "missing": list(evidence.missing)}
 
-        def finish(
-            text: str, citations: list[Citation], refused: bool, reason: str | None
-        ) -> AnswerEvent:
+        def finish(text: str, citations: list[Citation], refused: bool, reason: str | None) -> Done:
             mark("total_ms")
             timings.setdefault("first_token_ms", timings["total_ms"])
-            return AnswerEvent(
-                "done",
-                answer=Answer(
-                    question, standalone, text, citations, refused, hits, timings, reason, facts
-                ),
+            return Done(
+                Answer(question, standalone, text, citations, refused, hits, timings, reason, facts)
             )
 
         if not evidence.answerable:
             text = refusal_text(language, self.retriever.kb.name, passages)
             mark("first_token_ms")
-            yield AnswerEvent("token", text)
+            yield Token(text)
             early = (
                 f"missing {', '.join(evidence.missing)}"
                 if evidence.missing
@@ -201,11 +160,11 @@ class AnswerPipeline:
                 if not shown:
                     mark("first_token_ms")
                 shown.append(out)
-                yield AnswerEvent("token", out)
+                yield Token(out)
         tail = streamer.close()
         if tail:
             shown.append(tail)
-            yield AnswerEvent("token", tail)
+            yield Token(tail)
 
         reply = "".join(raw)
         facts.update(
@@ -230,7 +189,7 @@ class AnswerPipeline:
             )
         if reason:
             text = refusal_text(language, self.retriever.kb.name, passages)
-            yield AnswerEvent("replace", text)
+            yield Replace(text)
             yield finish(text, [], True, reason)
             return
         yield finish("".join(shown).strip(), streamer.citations, False, None)

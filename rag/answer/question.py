@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from rag.errors import BadQuestionError
 from rag.text.normal import printable
-
-
-class BadQuestionError(ValueError):
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} ({en})")
-        self.zh = zh
-        self.en = en
-
-    def message(self, language: str = "zh") -> str:
-        return self.en if language == "en" else self.zh
 
 
 def check_question(text: str, max_chars: int) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.citations import MARKER, Citation
-from rag.answer.context import Passage
+from rag.answer.citations import MARKER
 from rag.text.instructions import is_instruction
 from rag.text.normal import NUMBER, normalize
 from rag.text.tokens import tokenize
+from rag.types import Citation, Passage
 
 # Words any question about these documents may use; they say nothing about coverage.
 _GENERIC = frozenset(

@@ -6,7 +6,8 @@ import threading
 from collections.abc import Sequence
 from string import Template
 
-from rag.models.llm.base import ChatMessage, ChatModel
+from rag.models.llm.base import ChatModel
+from rag.types import ChatMessage
 
 MAX_TURNS = 3
 

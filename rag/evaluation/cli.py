@@ -14,7 +14,6 @@ from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_
 from rag.evaluation.report import HEADLINE, build_report, compare, format_comparison, write_report
 from rag.evaluation.runner import EvidenceLocator, run_items, summarise
 from rag.settings import PROJECT_ROOT
-from rag.store.knowledge_base import KnowledgeBase
 
 if TYPE_CHECKING:
     from rag.service import RagService
@@ -61,18 +60,16 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         service.ingest(kb=kb_name)
-    kb = KnowledgeBase.open_existing(service.settings, kb_name)
-    locator = EvidenceLocator(_texts_by_name(kb))
+    locator = EvidenceLocator(service.document_texts(kb_name))
     for source in sorted(locator.missing_sources(items)):
         print(
             f"warning: {source} is not in knowledge base {kb_name!r}; its evidence cannot be found",
             file=sys.stderr,
         )
 
-    retriever = service.retriever(kb_name)
     answer = None if args.retrieval_only else service.answer_fn(kb_name)
     started = time.perf_counter()
-    results = run_items(items, retriever.search, locator, answer)
+    results = run_items(items, lambda q, k: service.search(q, k, kb_name), locator, answer)
     summary = summarise(results)
     run_info = {
         "dataset": str(args.dataset),
@@ -102,10 +99,6 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def _texts_by_name(kb: KnowledgeBase) -> dict[str, str]:
-    return {d.name: kb.catalog.document_text(d.id) for d in kb.catalog.documents()}
 
 
 def _headline(summary: dict) -> str:

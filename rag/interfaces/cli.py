@@ -7,14 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from rag.answer.pipeline import Answer
-from rag.answer.question import BadQuestionError
-from rag.ingest.loaders import LoaderError
-from rag.models.llm.base import LLMError
-from rag.retrieve.hybrid import EmptyQueryError
+from rag.errors import BadQuestionError, RagError
 from rag.service import RagService
 from rag.settings import Settings
-from rag.store.knowledge_base import KnowledgeBase, KnowledgeBaseError, list_knowledge_bases
+from rag.types import Answer, ChatMessage, Done, Replace, Token
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             if hasattr(args, "handler")
             else _dispatch(service, args)
         )
-    except (KnowledgeBaseError, LoaderError, EmptyQueryError, BadQuestionError, LLMError) as exc:
+    except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -162,16 +158,15 @@ def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> No
 
 
 def _ask(service: RagService, args: argparse.Namespace) -> int:
-    from rag.models.llm.base import ChatMessage
-
-    pipeline = service.answer_pipeline(args.kb)
     if args.question is not None:
         if args.json:
             print(
-                json.dumps(pipeline.answer(args.question).to_json(), ensure_ascii=False, indent=2)
+                json.dumps(
+                    service.ask(args.question, kb=args.kb).to_json(), ensure_ascii=False, indent=2
+                )
             )
         else:
-            _stream_answer(pipeline, args.question, [])
+            _stream_answer(service, args.kb, args.question, [])
         return 0
     print(
         "Ask a question (empty line or Ctrl-D to quit); follow-ups are understood.", file=sys.stderr
@@ -181,7 +176,7 @@ def _ask(service: RagService, args: argparse.Namespace) -> int:
         if not line.strip():
             break
         try:
-            answer = _stream_answer(pipeline, line, history)
+            answer = _stream_answer(service, args.kb, line, history)
         except BadQuestionError as exc:
             print(f"error: {exc}", file=sys.stderr)
             continue
@@ -189,15 +184,18 @@ def _ask(service: RagService, args: argparse.Namespace) -> int:
     return 0
 
 
-def _stream_answer(pipeline, question: str, history: list) -> Answer:
+def _stream_answer(
+    service: RagService, kb: str | None, question: str, history: list[ChatMessage]
+) -> Answer:
     answer = None
-    for event in pipeline.stream(question, history):
-        if event.kind == "token":
-            print(event.text, end="", flush=True)
-        elif event.kind == "replace":
-            print("\n(checked against the passages: no supported answer)\n" + event.text, end="")
-        elif event.kind == "done":
-            answer = event.answer
+    for event in service.stream(question, history, kb):
+        match event:
+            case Token(text):
+                print(text, end="", flush=True)
+            case Replace(text):
+                print("\n(checked against the passages: no supported answer)\n" + text, end="")
+            case Done(final):
+                answer = final
     assert answer is not None
     print()
     for c in answer.citations:
@@ -211,26 +209,18 @@ def _stream_answer(pipeline, question: str, history: list) -> Answer:
 
 
 def _models(service: RagService) -> int:
-    from rag.models.embeddings.bundled_e5 import ensure_bundled_e5
-
-    folder = ensure_bundled_e5(service.settings.cache_dir)
-    print(f"embedding model: {folder}")
-    if service.settings.llm_backend == "llama_cpp" and not service.settings.llm_model_path:
-        from rag.models.llm.bundled_qwen import ensure_bundled_gguf
-
-        print(f"language model: {ensure_bundled_gguf(service.settings.cache_dir)}")
+    for what, where in service.prepare_models():
+        print(f"{what}: {where}")
     return 0
 
 
 def _kb_list(service: RagService) -> int:
-    names = list_knowledge_bases(service.settings)
+    names = service.knowledge_bases()
     if not names:
         print("no knowledge bases yet; run `rag ingest`")
     for name in names:
-        kb = KnowledgeBase.open(service.settings, name)
-        docs = kb.catalog.documents()
-        model = kb.catalog.get_meta("embedding_model")
-        print(f"{name}\t{len(docs)} documents\t{sum(d.chunks for d in docs)} chunks\t{model}")
+        info = service.kb_info(name)
+        print(f"{name}\t{info.documents} documents\t{info.chunks} chunks\t{info.embedding_model}")
     return 0
 
 

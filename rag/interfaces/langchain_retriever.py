@@ -14,23 +14,23 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.retrieve.hybrid import HybridRetriever
+from rag.service import RagService
 
 
 class HybridLangChainRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    retriever: HybridRetriever
+    service: RagService
+    kb: str | None = None
     k: int = 5
 
     @classmethod
     def from_settings(
         cls, kb: str | None = None, k: int = 5, **settings: Any
     ) -> HybridLangChainRetriever:
-        from rag.service import RagService
         from rag.settings import Settings
 
-        return cls(retriever=RagService(Settings(**settings)).retriever(kb), k=k)
+        return cls(service=RagService(Settings(**settings)), kb=kb, k=k)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -40,5 +40,5 @@ class HybridLangChainRetriever(BaseRetriever):
                 page_content=hit.text,
                 metadata={k: v for k, v in hit.to_json().items() if k != "text"},
             )
-            for hit in self.retriever.search(query, self.k)
+            for hit in self.service.search(query, self.k, self.kb)
         ]

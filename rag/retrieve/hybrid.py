@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.errors import EmptyQueryError
 from rag.models.embeddings.base import Embedder
 from rag.store.knowledge_base import KnowledgeBase, Snapshot
 from rag.text.normal import printable
@@ -12,10 +13,6 @@ from rag.text.tokens import tokenize
 from rag.types import SearchHit
 
 MAX_QUERY_CHARS = 2000  # e5 reads 512 tokens at most; longer queries only cost time
-
-
-class EmptyQueryError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,10 @@ class FusionWeights:
 def clean_query(query: str) -> str:
     text = printable(query)
     if not text:
-        raise EmptyQueryError("the question is empty: type a question about your documents")
+        raise EmptyQueryError(
+            "问题是空的：请输入一个关于文档的问题。",
+            "The question is empty: type a question about your documents.",
+        )
     return text[:MAX_QUERY_CHARS]
 
 

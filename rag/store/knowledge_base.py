@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.errors import KnowledgeBaseError
 from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
 from rag.store.catalog import Catalog
@@ -21,10 +22,6 @@ from rag.store.keyword_index import KeywordIndex
 from rag.store.vector_index import build_index, read_snapshot, write_snapshot
 
 _KB_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-class KnowledgeBaseError(Exception):
-    """A problem with a knowledge base that the user can fix; the message says how."""
 
 
 @dataclass(frozen=True)

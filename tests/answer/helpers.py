@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from rag.answer.context import Passage
-from rag.types import SearchHit
+from rag.types import Passage, SearchHit
 
 
 def passage(

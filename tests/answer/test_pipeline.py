@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rag.answer.pipeline import AnswerPipeline, Prompts, answer_language
-from rag.models.llm.base import ChatMessage
 from rag.models.llm.fake import FakeChatModel
 from rag.service import RagService
+from rag.types import ChatMessage, Done, Replace, Token
 
 
 def _pipeline(service: RagService, reply) -> AnswerPipeline:  # type: ignore[no-untyped-def]
@@ -18,10 +18,10 @@ def _pipeline(service: RagService, reply) -> AnswerPipeline:  # type: ignore[no-
 def test_answer_streams_and_cites_the_right_passage(service: RagService) -> None:
     pipeline = _pipeline(service, "示范区计划新建5G基站6000个[3]。")
     events = list(pipeline.stream("示范区要新建多少个5G基站?"))
-    tokens = [e.text for e in events if e.kind == "token"]
+    tokens = [e.text for e in events if isinstance(e, Token)]
     assert len(tokens) > 1  # streamed in pieces
-    answer = events[-1].answer
-    assert events[-1].kind == "done" and answer is not None and not answer.refused
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert isinstance(events[-1], Done) and answer is not None and not answer.refused
     assert answer.text == "".join(tokens).strip() == "示范区计划新建5G基站6000个[1]。"
     (citation,) = answer.citations
     document = (service.settings.corpus_dir / citation.source).read_text(encoding="utf-8")
@@ -52,8 +52,8 @@ def test_question_about_a_missing_year_is_refused_without_generating(service: Ra
 def test_invented_number_turns_into_a_refusal(service: RagService) -> None:
     pipeline = _pipeline(service, "示范区新建5G基站9999个[1]。")
     events = list(pipeline.stream("示范区要新建多少个5G基站?"))
-    assert any(e.kind == "replace" for e in events)
-    answer = events[-1].answer
+    assert any(isinstance(e, Replace) for e in events)
+    answer = events[-1].answer  # type: ignore[union-attr]
     assert answer is not None and answer.refused and answer.citations == []
     assert "9999" in (answer.refusal_reason or "")
 

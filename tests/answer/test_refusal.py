@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from rag.answer.citations import Citation
 from rag.answer.refusal import (
     check_evidence,
     invented_numbers,
@@ -8,6 +7,7 @@ from rag.answer.refusal import (
     off_target,
     unrelated,
 )
+from rag.types import Citation
 from tests.answer.helpers import PASSAGES, passage
 
 HIGH_TECH_ZONE = passage(

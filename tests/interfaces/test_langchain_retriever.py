@@ -8,7 +8,7 @@ from rag.service import RagService
 
 def test_works_as_a_langchain_retriever(service: RagService) -> None:
     service.ingest(progress=False)
-    retriever = HybridLangChainRetriever(retriever=service.retriever(), k=2)
+    retriever = HybridLangChainRetriever(service=service, k=2)
     docs = retriever.invoke("新建5G基站多少个")
     assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
     assert "6000个" in docs[0].page_content

@@ -1,19 +1,14 @@
-"""What every loader shares: the error type and the size guard."""
+"""What every loader shares: the size guards and line tidying."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rag.errors import LoaderError
+
+__all__ = ["LoaderError", "check_zip", "read_bytes", "tidy_lines"]
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-class LoaderError(Exception):
-    """A file that cannot be turned into text. The message names the file and what to do."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:

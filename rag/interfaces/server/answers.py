@@ -6,8 +6,8 @@ front end holds the job in a `with` (or `async with`) block, so however the requ
 ends (the answer is done, the client went away, the server is stopping) the job is
 closed: the model stops and the queue place is free before `close()` returns.
 
-The events are plain dicts; every failure becomes an "error" event with a message a
-user can act on. Tracebacks go to the server log, never to a user.
+The events are typed (`rag.types.AnswerEvent`); every failure becomes a `Failed` event
+holding a `RagError` a user can act on. Tracebacks go to the server log, never to a user.
 """
 
 from __future__ import annotations
@@ -22,44 +22,12 @@ from typing import Any
 
 import anyio
 
-from rag.answer.question import BadQuestionError, check_question
-from rag.interfaces.server.gate import (
-    AnswerGate,
-    QueueClosedError,
-    QueueFullError,
-    QueueTimeoutError,
-    Ticket,
-)
-from rag.models.llm.base import Cancelled, ChatMessage, LLMError
+from rag.errors import Cancelled, InternalError, QueueClosedError, QueueFullError, RagError
+from rag.interfaces.server.gate import AnswerGate, Ticket
 from rag.service import RagService
-from rag.store.knowledge_base import KnowledgeBaseError
+from rag.types import AnswerEvent, ChatMessage, Done, Failed, Queued, Replace, Started, Token
 
-log = logging.getLogger("rag.interfaces.server")
-
-Event = dict[str, Any]
-
-MESSAGES = {
-    "busy": {
-        "zh": "服务器正忙：已有 {n} 个请求在排队，请稍后再试。",
-        "en": "The server is busy: {n} requests are already waiting. Try again shortly.",
-    },
-    "timeout": {
-        "zh": "等待超时：排队超过 {s:.0f} 秒仍未轮到，请稍后再试。",
-        "en": "Timed out: waited more than {s:.0f} s in the queue. Try again shortly.",
-    },
-    "stopping": {
-        "zh": "服务器正在停止，请稍后再试。",
-        "en": "The server is stopping. Try again shortly.",
-    },
-    "internal": {
-        "zh": "内部错误（{kind}），回答没有完成。详情在服务器日志里，请重试或联系管理员。",
-        "en": "Internal error ({kind}); the answer did not finish. The server log has details.",
-    },
-}
-
-
-def message(key: str, language: str, **values: Any) -> str:
-    return MESSAGES[key]["en" if language == "en" else "zh"].format(**values)
+log = logging.getLogger("rag.server")
 
 
 @dataclass(frozen=True)
@@ -73,8 +41,7 @@ class AskRequest:
 def validate(service: RagService, request: AskRequest) -> AskRequest:
     """Check the question and the knowledge base before anything queues or streams, so
     an API can answer 400 and a bad request never takes a place in line."""
-    question = check_question(request.question, service.settings.max_question_chars)
-    service.require_kb(request.kb)
+    question = service.check_request(request.question, request.kb)
     return AskRequest(question, request.history, request.kb, request.language)
 
 
@@ -94,26 +61,23 @@ class AnswerJob:
         self._service = service
         self._request = request
         self._ticket: Ticket | None = None
-        self._refusal: Event | None = None
+        self._refusal: Failed | None = None
         self._thread: threading.Thread | None = None
-        lang = request.language
         try:
             self._ticket = gate.join()
-        except QueueFullError:
-            self._refusal = _error("busy", message("busy", lang, n=gate.waiting))
-        except QueueClosedError:
-            self._refusal = _error("stopping", message("stopping", lang))
+        except (QueueFullError, QueueClosedError) as exc:
+            self._refusal = Failed(exc)
         self._gate = gate
 
     # ---------------------------------------------------------------- reading
 
-    def __iter__(self) -> Iterator[Event]:
+    def __iter__(self) -> Iterator[AnswerEvent]:
         inbox: queue.Queue[Any] = queue.Queue()
         self._start(inbox.put)
         while (item := inbox.get()) is not _END:
             yield item
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
+    async def __aiter__(self) -> AsyncIterator[AnswerEvent]:
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -178,39 +142,45 @@ class AnswerJob:
                 deliver(event)
         except Cancelled:
             if self._gate.closed:  # the client is still there: tell it why
-                deliver(_error("stopping", message("stopping", self._request.language)))
+                deliver(Failed(QueueClosedError()))
         finally:
             if self._ticket is not None:
                 self._ticket.leave()
             deliver(_END)
 
-    def _events(self, ticket: Ticket) -> Iterator[Event]:
-        request, lang = self._request, self._request.language
+    def _events(self, ticket: Ticket) -> Iterator[AnswerEvent]:
+        request = self._request
         try:
             for place in ticket.wait():
-                yield {"type": "queued", "position": place}
-            yield {"type": "started"}
-            pipeline = self._service.answer_pipeline(request.kb)
-            for event in pipeline.stream(request.question, request.history, ticket.cancel):
-                if event.kind == "done" and event.answer is not None:
-                    yield {"type": "done", **event.answer.to_json()}
-                else:
-                    yield {"type": event.kind, "text": event.text}
+                yield Queued(place)
+            yield Started()
+            yield from self._service.stream(
+                request.question, request.history, request.kb, ticket.cancel
+            )
         except Cancelled:
             raise
-        except QueueTimeoutError:
-            yield _error("timeout", message("timeout", lang, s=self._gate.timeout_s))
-        except BadQuestionError as exc:
-            yield _error("bad_question", exc.message(lang))
-        except (KnowledgeBaseError, LLMError) as exc:
-            yield _error("unavailable", str(exc))
+        except RagError as exc:
+            yield Failed(exc)
         except Exception as exc:
             log.exception("answering %r failed", request.question[:80])
-            yield _error("internal", message("internal", lang, kind=type(exc).__name__))
+            yield Failed(InternalError(type(exc).__name__))
 
 
-def _error(code: str, text: str) -> Event:
-    return {"type": "error", "code": code, "message": text}
+def event_json(event: AnswerEvent, language: str = "zh") -> dict[str, Any]:
+    """An event as JSON: one line of /api/ask's NDJSON, the widget's and gradio_client's
+    wire format."""
+    match event:
+        case Queued(position):
+            return {"type": "queued", "position": position}
+        case Started():
+            return {"type": "started"}
+        case Token(text) | Replace(text):
+            return {"type": "token" if isinstance(event, Token) else "replace", "text": text}
+        case Done(answer):
+            return {"type": "done", **answer.to_json()}
+        case Failed(error):
+            return {"type": "error", "code": error.code, "message": error.message(language)}
+    raise TypeError(f"not an answer event: {event!r}")
 
 
 def history_from_messages(messages: Sequence[dict[str, Any]]) -> list[ChatMessage]:

@@ -17,20 +17,19 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from rag.answer.question import BadQuestionError
+from rag.errors import BadQuestionError, EmptyQueryError, KnowledgeBaseError
 from rag.interfaces.server.answers import (
     AnswerJob,
     AskRequest,
-    Event,
     content_text,
+    event_json,
     history_from_messages,
 )
 from rag.interfaces.server.answers import validate as validate_request
 from rag.interfaces.server.gate import AnswerGate
 from rag.interfaces.server.responses import CompletedAnswer, StreamedAnswer
-from rag.retrieve.hybrid import EmptyQueryError
 from rag.service import RagService
-from rag.store.knowledge_base import KnowledgeBaseError, list_knowledge_bases
+from rag.types import Answer, AnswerEvent, Done, Failed, Queued, Replace, Token
 
 SOURCE_CONTEXT_CHARS = 800  # of the document either side of a cited span
 SQLITE_MAX_INT = 2**63 - 1  # ids beyond it are refused (400), not passed to SQLite (500)
@@ -75,13 +74,13 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
     def health() -> dict[str, Any]:
         return {
             "status": "ok",
-            "knowledge_bases": list_knowledge_bases(settings),
+            "knowledge_bases": service.knowledge_bases(),
             "queue": {"active": gate.active, "waiting": gate.waiting, "limit": gate.limit},
         }
 
     @router.get("/api/kbs")
     def kbs() -> dict[str, Any]:
-        return {"knowledge_bases": list_knowledge_bases(settings), "default": settings.kb}
+        return {"knowledge_bases": service.knowledge_bases(), "default": settings.kb}
 
     @router.get("/api/search", response_model=None)
     def search(
@@ -103,7 +102,11 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
             return error(400, exc.message(body.language))
         except KnowledgeBaseError as exc:
             return error(400, str(exc))
-        return StreamedAnswer(AnswerJob(service, gate, request), ndjson, "application/x-ndjson")
+        return StreamedAnswer(
+            AnswerJob(service, gate, request),
+            lambda events: ndjson(events, request.language),
+            "application/x-ndjson",
+        )
 
     @router.get("/api/source", response_model=None)
     def source(
@@ -123,7 +126,7 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
 
     @router.get("/v1/models")
     def models() -> dict[str, Any]:
-        names = list_knowledge_bases(settings)
+        names = service.knowledge_bases()
         return {
             "object": "list",
             "data": [{"id": "jinan-rag", "object": "model", "owned_by": "local"}]
@@ -151,9 +154,9 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
     return router
 
 
-async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[str]:
+async def ndjson(events: AsyncIterator[AnswerEvent], language: str) -> AsyncIterator[str]:
     async for event in events:
-        yield json.dumps(event, ensure_ascii=False) + "\n"
+        yield json.dumps(event_json(event, language), ensure_ascii=False) + "\n"
 
 
 def openai_error(status: int, message: str) -> JSONResponse:
@@ -162,23 +165,19 @@ def openai_error(status: int, message: str) -> JSONResponse:
     )
 
 
-def _final_fields(done: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "citations": done["citations"],
-        "refused": done["refused"],
-        "retrieved": done["retrieved"],
-        "timings": done["timings"],
-    }
+def _final_fields(answer: Answer) -> dict[str, Any]:
+    done = answer.to_json()
+    return {key: done[key] for key in ("citations", "refused", "retrieved", "timings")}
 
 
-async def openai_completion(events: AsyncIterator[Event], model: str) -> JSONResponse:
+async def openai_completion(events: AsyncIterator[AnswerEvent], model: str) -> JSONResponse:
     async for event in events:
-        if event["type"] == "error":
+        if isinstance(event, Failed):
             return JSONResponse(
-                {"error": {"message": event["message"], "type": event["code"]}},
-                status_code=ERROR_STATUS.get(event["code"], 500),
+                {"error": {"message": event.error.message("zh"), "type": event.error.code}},
+                status_code=ERROR_STATUS.get(event.error.code, 500),
             )
-        if event["type"] == "done":
+        if isinstance(event, Done):
             return JSONResponse(
                 {
                     "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -188,17 +187,17 @@ async def openai_completion(events: AsyncIterator[Event], model: str) -> JSONRes
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": event["answer"]},
+                            "message": {"role": "assistant", "content": event.answer.text},
                             "finish_reason": "stop",
                         }
                     ],
-                    **_final_fields(event),
+                    **_final_fields(event.answer),
                 }
             )
     return openai_error(500, "the answer ended without a result")
 
 
-async def openai_chunks(events: AsyncIterator[Event], model: str) -> AsyncIterator[str]:
+async def openai_chunks(events: AsyncIterator[AnswerEvent], model: str) -> AsyncIterator[str]:
     """SSE chunks. A plain client cannot take back text, so when the checks retract a
     streamed answer the retraction and the refusal arrive as one more delta."""
     ident = f"chatcmpl-{uuid.uuid4().hex}"
@@ -216,15 +215,15 @@ async def openai_chunks(events: AsyncIterator[Event], model: str) -> AsyncIterat
 
     yield chunk({"role": "assistant"})
     async for event in events:
-        kind = event["type"]
-        if kind == "queued":
-            yield f": queued, position {event['position']}\n\n"
-        elif kind == "token":
-            yield chunk({"content": event["text"]})
-        elif kind == "replace":
-            yield chunk({"content": "\n\n——以上内容未通过核对，已撤回——\n\n" + event["text"]})
-        elif kind == "error":
-            yield chunk({"content": event["message"]}, "stop", error=event)
-        elif kind == "done":
-            yield chunk({}, "stop", **_final_fields(event))
+        match event:
+            case Queued(position):
+                yield f": queued, position {position}\n\n"
+            case Token(text):
+                yield chunk({"content": text})
+            case Replace(text):
+                yield chunk({"content": "\n\n——以上内容未通过核对，已撤回——\n\n" + text})
+            case Failed(error):
+                yield chunk({"content": error.message("zh")}, "stop", error=event_json(event))
+            case Done(answer):
+                yield chunk({}, "stop", **_final_fields(answer))
     yield "data: [DONE]\n\n"

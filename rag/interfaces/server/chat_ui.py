@@ -15,11 +15,17 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from rag.answer.question import BadQuestionError
-from rag.interfaces.server.answers import AnswerJob, AskRequest, history_from_messages, validate
+from rag.errors import BadQuestionError, KnowledgeBaseError
+from rag.interfaces.server.answers import (
+    AnswerJob,
+    AskRequest,
+    event_json,
+    history_from_messages,
+    validate,
+)
 from rag.interfaces.server.gate import AnswerGate
 from rag.service import RagService
-from rag.store.knowledge_base import KnowledgeBaseError, list_knowledge_bases
+from rag.types import Done, Failed, Queued, Replace, Started, Token
 
 TEXT = {
     "zh": {
@@ -153,7 +159,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
     settings = service.settings
     default_lang = "en" if settings.ui_language == "en" else "zh"
     t = TEXT[default_lang]
-    kbs = list_knowledge_bases(settings) or [settings.kb]
+    kbs = service.knowledge_bases() or [settings.kb]
 
     def respond(
         question: str,
@@ -183,25 +189,28 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
         # Gradio closes this generator when the browser goes away: the job ends with it
         with AnswerJob(service, gate, request) as job:
             for event in job:
-                kind = event["type"]
                 sources: Any = gr.update()
-                if kind == "queued":
-                    reply["content"] = TEXT[lang]["queued"].format(ahead=event["position"])
-                elif kind == "started":
-                    reply["content"] = TEXT[lang]["thinking"]
-                elif kind in ("token", "replace"):
-                    text = text + event["text"] if kind == "token" else event["text"]
-                    reply["content"] = as_markdown_text(text)
-                elif kind == "error":
-                    reply["content"] = "⚠️ " + as_markdown_text(event["message"])
-                elif kind == "done":
-                    reply["content"] = render_answer(event["answer"], event["citations"], kb)
-                    sources = render_sources(service, kb, event["citations"], lang)
-                    history = [
-                        *history,
-                        {"role": "user", "content": request.question},
-                        {"role": "assistant", "content": event["answer"]},
-                    ][-6:]
+                match event:
+                    case Queued(position):
+                        reply["content"] = TEXT[lang]["queued"].format(ahead=position)
+                    case Started():
+                        reply["content"] = TEXT[lang]["thinking"]
+                    case Token(piece):
+                        text += piece
+                        reply["content"] = as_markdown_text(text)
+                    case Replace(text):
+                        reply["content"] = as_markdown_text(text)
+                    case Failed(error):
+                        reply["content"] = "⚠️ " + as_markdown_text(error.message(lang))
+                    case Done(answer):
+                        citations = [c.to_json() for c in answer.citations]
+                        reply["content"] = render_answer(answer.text, citations, kb)
+                        sources = render_sources(service, kb, citations, lang)
+                        history = [
+                            *history,
+                            {"role": "user", "content": request.question},
+                            {"role": "assistant", "content": answer.text},
+                        ][-6:]
                 yield chat, history, gr.update(), sources
 
     def switch_language(lang_label: str) -> tuple[Any, ...]:
@@ -228,8 +237,8 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
         result: dict[str, Any] = {"error": "no answer"}
         with AnswerJob(service, gate, request) as job:
             for event in job:
-                if event["type"] in ("done", "error"):
-                    result = event
+                if isinstance(event, Done | Failed):
+                    result = event_json(event)
         return result
 
     with gr.Blocks(title="济南经济问答") as ui:

@@ -16,19 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rag.models.llm.base import Cancelled
-
-
-class QueueFullError(RuntimeError):
-    pass
-
-
-class QueueTimeoutError(TimeoutError):
-    pass
-
-
-class QueueClosedError(RuntimeError):
-    """The server is stopping and takes no more questions."""
+from rag.errors import Cancelled, QueueClosedError, QueueFullError, QueueTimeoutError
 
 
 class Ticket:
@@ -56,7 +44,7 @@ class Ticket:
                 place = self._gate._position(self)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise QueueTimeoutError(f"waited {self._gate.timeout_s:.0f} s in the queue")
+                    raise QueueTimeoutError(self._gate.timeout_s)
                 if place == last:
                     self._gate._cond.wait(min(poll_s, remaining))
                     continue
@@ -100,9 +88,9 @@ class AnswerGate:
     def join(self) -> Ticket:
         with self._cond:
             if self._closed:
-                raise QueueClosedError("the server is stopping")
+                raise QueueClosedError()
             if len(self._waiting) >= self.max_waiting:
-                raise QueueFullError(f"{len(self._waiting)} requests are already waiting")
+                raise QueueFullError(len(self._waiting))
             ticket = Ticket(self)
             self._waiting.append(ticket)
             return ticket

@@ -16,10 +16,11 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from rag.interfaces.server.answers import AnswerJob, Event
+from rag.interfaces.server.answers import AnswerJob
+from rag.types import AnswerEvent
 
-Render = Callable[[AsyncIterator[Event]], AsyncIterator[str]]
-Complete = Callable[[AsyncIterator[Event]], Awaitable[Response]]
+Render = Callable[[AsyncIterator[AnswerEvent]], AsyncIterator[str]]
+Complete = Callable[[AsyncIterator[AnswerEvent]], Awaitable[Response]]
 
 
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.models.llm.base import ChatMessage, ChatModel, LLMError
+from rag.errors import LLMError
+from rag.models.llm.base import ChatModel
 from rag.settings import Settings
+from rag.types import ChatMessage
 
 
 def chat_model_from_settings(settings: Settings) -> ChatModel:

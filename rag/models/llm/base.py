@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from rag.errors import Cancelled, LLMError
+from rag.types import ChatMessage
 
-@dataclass(frozen=True)
-class ChatMessage:
-    role: str  # "system", "user" or "assistant"
-    content: str
-
-
-class LLMError(RuntimeError):
-    """The model could not answer; the message says what to check."""
-
-
-class Cancelled(Exception):
-    """The one who asked has gone (or the server is stopping): stop, nobody is reading."""
+__all__ = ["Cancelled", "ChatMessage", "ChatModel", "LLMError", "raise_if_cancelled"]
 
 
 class ChatModel(Protocol):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.models.llm.base import LLMError
+from rag.errors import LLMError
 
 PARTS = 22
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from rag.models.llm.base import ChatMessage, raise_if_cancelled
+from rag.models.llm.base import raise_if_cancelled
+from rag.types import ChatMessage
 
 
 class FakeChatModel:

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from rag.models.llm.base import Cancelled, ChatMessage, LLMError, raise_if_cancelled
+from rag.errors import Cancelled, LLMError
+from rag.models.llm.base import raise_if_cancelled
+from rag.types import ChatMessage
 
 
 class LlamaCppChatModel:

@@ -7,7 +7,9 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 
-from rag.models.llm.base import ChatMessage, LLMError, raise_if_cancelled
+from rag.errors import LLMError
+from rag.models.llm.base import raise_if_cancelled
+from rag.types import ChatMessage
 
 
 class OpenAICompatibleChatModel:

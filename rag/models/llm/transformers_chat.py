@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from rag.models.llm.base import ChatMessage, raise_if_cancelled
+from rag.models.llm.base import raise_if_cancelled
+from rag.types import ChatMessage
 
 
 class TransformersChatModel:

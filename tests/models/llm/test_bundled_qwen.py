@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.errors import LLMError
 from rag.models.llm import bundled_qwen, chat_model_from_settings
-from rag.models.llm.base import LLMError
 from rag.settings import Settings
 
 

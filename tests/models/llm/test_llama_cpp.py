@@ -1,6 +1,13 @@
-import llama_cpp.llama_cpp as lib
+import threading
+import time
 
+import llama_cpp.llama_cpp as lib
+import pytest
+
+from rag.errors import Cancelled
 from rag.models.llm.llama_cpp import _weight_repacking
+from rag.service import RagService
+from rag.types import ChatMessage
 
 
 def test_repacking_switch_reaches_llama_cpp_and_is_undone() -> None:
@@ -13,14 +20,6 @@ def test_repacking_switch_reaches_llama_cpp_and_is_undone() -> None:
 
 
 # ---------------------------------------------------------------- the real model
-
-import threading  # noqa: E402
-import time  # noqa: E402
-
-import pytest  # noqa: E402
-
-from rag.models.llm.base import Cancelled, ChatMessage  # noqa: E402
-from rag.service import RagService  # noqa: E402
 
 LONG_PROMPT = [
     ChatMessage("system", "你是一个助手。"),

@@ -10,8 +10,9 @@ from typing import ClassVar
 
 import pytest
 
-from rag.models.llm.base import ChatMessage, LLMError
+from rag.errors import LLMError
 from rag.models.llm.openai_compatible import OpenAICompatibleChatModel
+from rag.types import ChatMessage
 
 
 class _Handler(BaseHTTPRequestHandler):
