@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rag.answer.checks.evidence import check_evidence
 from rag.answer.context import select_passages
-from rag.answer.refusal import check_evidence
 from rag.evaluation.cli import DEFAULT_DATASET
 from rag.evaluation.dataset import load_dataset
 from rag.service import RagService

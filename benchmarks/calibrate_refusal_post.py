@@ -17,9 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rag.answer.checks.declined import is_model_refusal
+from rag.answer.checks.invented import invented_numbers
+from rag.answer.checks.off_target import off_target
 from rag.answer.citations import MARKER, CitationStreamer
 from rag.answer.context import select_passages
-from rag.answer.refusal import invented_numbers, is_model_refusal, off_target
 from rag.evaluation.metrics import contains_all
 from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase

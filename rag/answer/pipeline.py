@@ -14,16 +14,12 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from rag.answer.checks import Draft, first_objection
+from rag.answer.checks.evidence import check_evidence
+from rag.answer.checks.invented import invented_numbers
 from rag.answer.citations import CitationStreamer
 from rag.answer.context import select_passages
 from rag.answer.question import check_question
-from rag.answer.refusal import (
-    check_evidence,
-    invented_numbers,
-    is_model_refusal,
-    off_target,
-    unrelated,
-)
 from rag.answer.rewrite import standalone_question
 from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import HybridRetriever
@@ -172,21 +168,9 @@ class AnswerPipeline:
             supported_sentences=streamer.supported_sentences,
             sentences=streamer.sentences,
         )
-        invented = invented_numbers(reply, standalone, passages)
-        facts["invented_numbers"] = invented
-        reason: str | None
-        if is_model_refusal(reply):
-            reason = "the model found no answer in the passages"
-        elif invented:
-            reason = f"the answer has numbers no passage holds: {', '.join(invented)}"
-        elif streamer.supported_sentences == 0:
-            # Not one sentence holds up against a passage: the small model answered
-            # something else, or what the documents do not say (benchmarks/README.md).
-            reason = "no sentence of the answer is supported by a passage"
-        else:
-            reason = off_target(reply, standalone, passages) or unrelated(
-                standalone, streamer.citations
-            )
+        facts["invented_numbers"] = invented_numbers(reply, standalone, passages)
+        draft = Draft(standalone, passages, reply, streamer.citations, streamer.supported_sentences)
+        reason = first_objection(draft)
         if reason:
             text = refusal_text(language, self.retriever.kb.name, passages)
             yield Replace(text)
