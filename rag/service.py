@@ -241,12 +241,17 @@ class RagService:
             print(f"  ready in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         return self._llm
 
+    @cached_property
+    def prompts(self) -> Prompts:
+        """Read once: the templates in prompts/ (restart the server after editing them)."""
+        return Prompts.load(self.settings.prompts_dir)
+
     def answer_pipeline(self, kb: str | None = None) -> AnswerPipeline:
         s = self.settings
         return AnswerPipeline(
             self.retriever(kb),
             self.llm,
-            Prompts.load(s.prompts_dir),
+            self.prompts,
             AnswerSettings(
                 s.answer_passages,
                 s.answer_context_chars,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.models.embeddings.hashing import HashingEmbedder
 from rag.service import RagService
 from rag.settings import PROJECT_ROOT, Settings
+from tests.fakes.embedder import HashingEmbedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus" / "jinan"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rag.answer.pipeline import AnswerPipeline, Prompts, answer_language
-from rag.models.llm.fake import FakeChatModel
 from rag.service import RagService
 from rag.types import ChatMessage, Done, Replace, Token
+from tests.fakes.chat_model import FakeChatModel
 
 
 def _pipeline(service: RagService, reply) -> AnswerPipeline:  # type: ignore[no-untyped-def]

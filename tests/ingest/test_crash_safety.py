@@ -10,15 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from rag.models.embeddings.hashing import HashingEmbedder
 from rag.service import RagService
 from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase
+from tests.fakes.embedder import HashingEmbedder
 
 SLOW_INGEST = """
 import sys, time
 from pathlib import Path
-from rag.models.embeddings.hashing import HashingEmbedder
+from tests.fakes.embedder import HashingEmbedder
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -73,7 +73,7 @@ def test_sigkill_mid_ingest_leaves_a_consistent_index(tmp_path: Path) -> None:
 RESUMABLE_INGEST = """
 import sys, time
 from pathlib import Path
-from rag.models.embeddings.hashing import HashingEmbedder
+from tests.fakes.embedder import HashingEmbedder
 from rag.service import RagService
 from rag.settings import Settings
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.models.embeddings.hashing import HashingEmbedder
 from rag.service import RagService
 from rag.store.knowledge_base import KnowledgeBase, KnowledgeBaseError
+from tests.fakes.embedder import HashingEmbedder
 
 
 def _kb(service: RagService) -> KnowledgeBase:

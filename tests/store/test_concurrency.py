@@ -21,7 +21,6 @@ import pytest
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_document
 from rag.ingest.run import IngestReport
-from rag.models.embeddings.hashing import HashingEmbedder
 from rag.service import RagService
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store.catalog import SnapshotRows
@@ -29,6 +28,7 @@ from rag.store.keyword_index import KeywordIndex
 from rag.store.knowledge_base import KnowledgeBase, Snapshot
 from rag.store.vector_index import build_index, read_snapshot
 from rag.text.tokens import tokenize
+from tests.fakes.embedder import HashingEmbedder
 
 N_FILES = 40
 TOPICS = ["地铁", "医院", "学校", "公园", "水厂", "电网", "港口", "图书馆"]
@@ -37,7 +37,7 @@ TOPICS = ["地铁", "医院", "学校", "公园", "水厂", "电网", "港口", 
 INGEST = """
 import json, sys, time
 from pathlib import Path
-from rag.models.embeddings.hashing import HashingEmbedder
+from tests.fakes.embedder import HashingEmbedder
 from rag.text.tokens import tokenize
 from rag.service import RagService
 from rag.settings import Settings

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 from rag.errors import Cancelled, QueueClosedError, QueueFullError, QueueTimeoutError
 
@@ -94,17 +93,6 @@ class AnswerGate:
             ticket = Ticket(self)
             self._waiting.append(ticket)
             return ticket
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Wait without reporting (for callers that cannot show a queue)."""
-        ticket = self.join()
-        try:
-            for _ in ticket.wait():
-                pass
-            yield
-        finally:
-            ticket.leave()
 
     def close(self) -> None:
         """Stopping: refuse newcomers and cancel every request, waiting or answering."""

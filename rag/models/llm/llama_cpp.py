@@ -92,9 +92,6 @@ class LlamaCppChatModel:
         finally:
             llama_cpp.llama_set_abort_callback(ctx, llama_cpp.ggml_abort_callback(), None)  # NULL
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
-
 
 _params_lock = threading.Lock()
 

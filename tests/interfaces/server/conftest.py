@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from rag.interfaces.server.gate import AnswerGate
 from rag.interfaces.server.pages import DEMO_SERVER
-from rag.models.llm.fake import FakeChatModel
 from rag.service import RagService
 from rag.settings import PROJECT_ROOT, Settings
+from tests.fakes.chat_model import FakeChatModel
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 # Cited by the fake model: a sentence of tests/fixtures/corpus/plan.txt, so it is supported
@@ -80,7 +82,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def fake_service(settings: Settings, reply: str = FAKE_ANSWER) -> RagService:
-    from rag.models.embeddings.hashing import HashingEmbedder
+    from tests.fakes.embedder import HashingEmbedder
 
     service = RagService(settings, embedder=HashingEmbedder(), llm=FakeChatModel(reply))
     service.ingest(progress=False)
@@ -164,3 +166,15 @@ def real_live(
     with LiveServer(create_app(service), port=port) as server:
         server.service = service
         yield server
+
+
+@contextmanager
+def holding(gate: AnswerGate) -> Iterator[None]:
+    """Take a place in the gate and wait to be admitted, as an answer would."""
+    ticket = gate.join()
+    try:
+        for _ in ticket.wait():
+            pass
+        yield
+    finally:
+        ticket.leave()

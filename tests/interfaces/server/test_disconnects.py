@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from rag.interfaces.server.app import create_app
-from rag.models.llm.fake import FakeChatModel
 from rag.service import RagService
 from rag.settings import Settings
+from tests.fakes.chat_model import FakeChatModel
 from tests.interfaces.server.conftest import FAKE_ANSWER, LiveServer, fake_service, wait_until
 
 QUESTION = "示范区新建多少个5G基站？"

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from rag.interfaces.server.gate import AnswerGate, QueueFullError, QueueTimeoutError
-from tests.interfaces.server.conftest import wait_until
+from tests.interfaces.server.conftest import holding, wait_until
 
 
 def test_first_comes_in_at_once() -> None:
@@ -46,7 +46,7 @@ def test_limit_is_respected_with_many_threads() -> None:
 
     def work() -> None:
         nonlocal inside, peak
-        with gate.slot():
+        with holding(gate):
             with lock:
                 inside += 1
                 peak = max(peak, inside)

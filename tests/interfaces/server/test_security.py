@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from rag.interfaces.server.app import create_app
 from rag.interfaces.server.gate import AnswerGate
 from rag.service import RagService
-from tests.interfaces.server.conftest import LiveServer
+from tests.interfaces.server.conftest import LiveServer, holding
 
 BAD_QUESTIONS = {
     "empty": ("", "空"),
@@ -166,7 +166,7 @@ def test_a_span_outside_its_chunk_falls_back_to_the_chunk(ingested: RagService) 
 def test_a_request_that_waits_too_long_gets_a_clear_timeout(ingested: RagService) -> None:
     gate = AnswerGate(limit=1, timeout_s=0.3)
     client = TestClient(create_app(ingested, gate, chat_ui=False))
-    with gate.slot():  # someone else's answer holds the model
+    with holding(gate):  # someone else's answer holds the model
         response = client.post("/api/ask", json={"question": "示范区新建多少个5G基站？"})
         openai = client.post(
             "/v1/chat/completions", json={"messages": [{"role": "user", "content": "5G基站？"}]}

