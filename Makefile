@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up, index the bundled corpus, serve the chat on http://127.0.0.1:7860
-#   make test   set up, run the whole test suite (real models included)
+#   make test   set up, lint (ruff, mypy --strict), run the whole test suite (real models included)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,8 @@ run: setup
 	$(BIN)/rag serve
 
 test: setup
+	$(BIN)/ruff check rag tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: setup

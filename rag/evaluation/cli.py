@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_corpus
 from rag.evaluation.report import HEADLINE, build_report, compare, format_comparison, write_report
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 DEFAULT_DATASET = PROJECT_ROOT / "eval" / "jinan_qa.jsonl"
 
 
-def add_eval_parser(sub: argparse._SubParsersAction) -> None:
+def add_eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="score the assistant on a question-answer set")
     p.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     p.add_argument("--kb")
@@ -101,6 +101,6 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
     return 0
 
 
-def _headline(summary: dict) -> str:
+def _headline(summary: dict[str, Any]) -> str:
     parts = [f"{k}={summary[k]}" for k in HEADLINE if summary.get(k) is not None]
     return f"{summary['items']} items: " + "  ".join(parts)

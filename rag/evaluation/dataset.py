@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TYPES = {"fact", "number", "list", "multi_hop", "comparison", "unanswerable"}
 DIFFICULTIES = {"easy", "medium", "hard"}
@@ -40,7 +41,7 @@ class EvalItem:
         return sorted({e.source for e in self.evidence})
 
 
-def parse_item(obj: dict, where: str) -> EvalItem:
+def parse_item(obj: dict[str, Any], where: str) -> EvalItem:
     for key in ("id", "question", "answer", "type"):
         if not isinstance(obj.get(key), str) or (key != "answer" and not obj[key].strip()):
             raise DatasetError(f"{where}: field {key!r} must be a non-empty string")

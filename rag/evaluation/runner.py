@@ -70,7 +70,10 @@ class EvidenceLocator:
         return {ev.source for it in items for ev in it.evidence if ev.source not in self._texts}
 
 
-def _matches(source: str, start: int, end: int, evidence) -> list[int]:
+Evidence = list[tuple[str, list[tuple[int, int]]]]  # (source, spans) per evidence string
+
+
+def _matches(source: str, start: int, end: int, evidence: Evidence) -> list[int]:
     return [
         i
         for i, (ev_source, spans) in enumerate(evidence)
@@ -79,9 +82,11 @@ def _matches(source: str, start: int, end: int, evidence) -> list[int]:
 
 
 def score_retrieval(
-    hits: Sequence[SearchHit], evidence
+    hits: Sequence[SearchHit], evidence: Evidence
 ) -> tuple[list[dict[str, Any]], int | None, int | None]:
-    retrieved, seen, all_rank = [], set(), None
+    retrieved: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    all_rank: int | None = None
     for hit in hits:
         found = _matches(hit.source, hit.start, hit.end, evidence)
         seen.update(found)
@@ -92,7 +97,9 @@ def score_retrieval(
     return retrieved, first, all_rank
 
 
-def _score_answer(result: ItemResult, item: EvalItem, evidence, reply: dict[str, Any]) -> None:
+def _score_answer(
+    result: ItemResult, item: EvalItem, evidence: Evidence, reply: dict[str, Any]
+) -> None:
     result.answer = reply["answer"]
     result.refused = bool(reply["refused"])
     result.citations = reply.get("citations", [])

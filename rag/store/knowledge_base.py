@@ -185,7 +185,7 @@ class KnowledgeBase:
         return int(self.catalog.get_meta("embedding_dim") or 0) or 1
 
 
-def _empty(dim: int):
+def _empty(dim: int) -> Any:
     import numpy as np
 
     return np.zeros((0, dim), np.float32)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 
-def build_index(vectors: np.ndarray, dim: int):
+def build_index(vectors: np.ndarray, dim: int) -> Any:
     """Exact inner-product search: vectors are L2-normalised, so it is cosine.
     Flat is exact and fast enough up to a few hundred thousand chunks on 2 cores."""
     import faiss
@@ -23,7 +24,7 @@ def snapshot_path(kb_dir: Path, generation: int) -> Path:
     return kb_dir / f"vectors-{generation}.faiss"
 
 
-def write_snapshot(index, kb_dir: Path, generation: int) -> Path:
+def write_snapshot(index: Any, kb_dir: Path, generation: int) -> Path:
     import faiss
 
     target = snapshot_path(kb_dir, generation)
@@ -38,7 +39,7 @@ def write_snapshot(index, kb_dir: Path, generation: int) -> Path:
     return target
 
 
-def read_snapshot(kb_dir: Path, generation: int, expected_rows: int):
+def read_snapshot(kb_dir: Path, generation: int, expected_rows: int) -> Any:
     """The snapshot for this generation, or None when it is missing or does not match."""
     import faiss
 

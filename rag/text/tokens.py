@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import cache
+from typing import Any
 
 # Function words and punctuation carry no topic; numbers and units are kept on purpose.
 _STOPWORDS = frozenset(
@@ -64,7 +65,7 @@ _TOKEN = re.compile(r"[\w.%％]+")
 
 
 @cache
-def _jieba():
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import gradio as gr
@@ -297,5 +297,5 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             queue=False,
             api_visibility="private",
         )
-        gr.api(ask_api, api_name="ask", concurrency_limit=None)
-    return ui
+        gr.api(ask_api, api_name="ask", concurrency_limit=None)  # type: ignore[attr-defined]
+    return cast(gr.Blocks, ui)

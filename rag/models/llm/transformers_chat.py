@@ -20,7 +20,7 @@ class TransformersChatModel:
         self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         self._model = AutoModelForCausalLM.from_pretrained(
             str(model_dir), dtype=torch.float32
-        ).eval()
+        ).eval()  # type: ignore[no-untyped-call]
         self.model_id = f"transformers:{Path(model_dir).name}"
         self._lock = threading.Lock()
 
