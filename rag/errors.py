@@ -57,42 +57,37 @@ class LLMError(RagError):
     code = "unavailable"
 
 
-class QueueFullError(RagError):
+class _Worded(RagError):
+    """An error whose words are fixed templates, filled with the values of the case."""
+
+    zh_words = ""
+    en_words = ""
+
+    def __init__(self, **values: object):
+        super().__init__(self.zh_words.format(**values), self.en_words.format(**values))
+
+
+class QueueFullError(_Worded):
     code = "busy"
-
-    def __init__(self, waiting: int):
-        super().__init__(
-            f"服务器正忙：已有 {waiting} 个请求在排队，请稍后再试。",
-            f"The server is busy: {waiting} requests are already waiting. Try again shortly.",
-        )
+    zh_words = "服务器正忙：已有 {waiting} 个请求在排队，请稍后再试。"
+    en_words = "The server is busy: {waiting} requests are already waiting. Try again shortly."
 
 
-class QueueTimeoutError(RagError):
+class QueueTimeoutError(_Worded):
     code = "timeout"
-
-    def __init__(self, seconds: float):
-        super().__init__(
-            f"等待超时：排队超过 {seconds:.0f} 秒仍未轮到，请稍后再试。",
-            f"Timed out: waited more than {seconds:.0f} s in the queue. Try again shortly.",
-        )
+    zh_words = "等待超时：排队超过 {seconds:.0f} 秒仍未轮到，请稍后再试。"
+    en_words = "Timed out: waited more than {seconds:.0f} s in the queue. Try again shortly."
 
 
-class QueueClosedError(RagError):
+class QueueClosedError(_Worded):
     code = "stopping"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "服务器正在停止，请稍后再试。", "The server is stopping. Try again shortly."
-        )
+    zh_words = "服务器正在停止，请稍后再试。"
+    en_words = "The server is stopping. Try again shortly."
 
 
-class InternalError(RagError):
+class InternalError(_Worded):
     """Anything unexpected: the kind goes to the user, the traceback to the server log."""
 
     code = "internal"
-
-    def __init__(self, kind: str):
-        super().__init__(
-            f"内部错误（{kind}），回答没有完成。详情在服务器日志里，请重试或联系管理员。",
-            f"Internal error ({kind}); the answer did not finish. The server log has details.",
-        )
+    zh_words = "内部错误（{kind}），回答没有完成。详情在服务器日志里，请重试或联系管理员。"
+    en_words = "Internal error ({kind}); the answer did not finish. The server log has details."

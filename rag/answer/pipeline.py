@@ -21,7 +21,7 @@ from rag.answer.citations import CitationStreamer
 from rag.answer.context import select_passages
 from rag.answer.question import check_question
 from rag.answer.rewrite import standalone_question
-from rag.models.llm.base import ChatModel
+from rag.models.llm.base import ChatModel, Generation
 from rag.retrieve.hybrid import HybridRetriever
 from rag.types import Answer, AnswerEvent, ChatMessage, Citation, Done, Passage, Replace, Token
 
@@ -184,7 +184,7 @@ class AnswerPipeline:
         """The model's stream, cut at max_tokens pieces or timeout_s: a backend that
         ignores max_tokens, or a remote one that stalls, cannot hold a worker forever."""
         deadline = time.monotonic() + self.settings.timeout_s
-        stream = self.llm.stream(messages, max_tokens=self.settings.max_tokens, cancel=cancel)
+        stream = self.llm.stream(messages, Generation(self.settings.max_tokens, cancel=cancel))
         try:
             for count, piece in enumerate(stream, start=1):
                 yield piece

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from string import Template
 
-from rag.models.llm.base import ChatModel
+from rag.models.llm.base import ChatModel, Generation
 from rag.types import ChatMessage
 
 MAX_TURNS = 3
@@ -27,7 +27,9 @@ def standalone_question(
     if not any(m.role == "user" for m in history):
         return question
     prompt = template.safe_substitute(history=format_history(history), question=question)
-    reply = "".join(llm.stream([ChatMessage("user", prompt)], max_tokens=80, cancel=cancel)).strip()
+    reply = "".join(
+        llm.stream([ChatMessage("user", prompt)], Generation(80, cancel=cancel))
+    ).strip()
     reply = reply.splitlines()[0].strip().strip('“”"') if reply else ""
     # A rewrite that lost the question or ran on is worse than the original plus context.
     if not reply or len(reply) > 4 * len(question) + 60:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from rag.models.llm.base import raise_if_cancelled
+from rag.models.llm.base import Generation
 from rag.types import ChatMessage
 
 
@@ -28,32 +28,22 @@ class FakeChatModel:
         self.cancelled = 0  # streams stopped by their cancel signal
         self._lock = threading.Lock()  # one generation at a time, as llama.cpp
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], how: Generation) -> Iterator[str]:
         with self._lock:
             self.calls.append(list(messages))
             text = self._reply(messages) if callable(self._reply) else self._reply
             try:
-                self._pause(self._prompt_s, cancel)
+                self._pause(self._prompt_s, how)
                 for i in range(0, len(text), 3):  # a few characters at a time, like tokens
-                    raise_if_cancelled(cancel)
+                    how.check()
                     yield text[i : i + 3]
-                    self._pause(self._piece_s, cancel)
+                    self._pause(self._piece_s, how)
             except BaseException:
-                self.cancelled += bool(cancel is not None and cancel.is_set())
+                self.cancelled += bool(how.cancel is not None and how.cancel.is_set())
                 raise
 
     @staticmethod
-    def _pause(seconds: float, cancel: threading.Event | None) -> None:
+    def _pause(seconds: float, how: Generation) -> None:
         if seconds > 0:
-            if cancel is not None:
-                cancel.wait(seconds)
-            else:
-                threading.Event().wait(seconds)
-        raise_if_cancelled(cancel)
+            (how.cancel or threading.Event()).wait(seconds)
+        how.check()

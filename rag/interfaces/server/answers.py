@@ -163,7 +163,7 @@ class AnswerJob:
             yield Failed(exc)
         except Exception as exc:
             log.exception("answering %r failed", request.question[:80])
-            yield Failed(InternalError(type(exc).__name__))
+            yield Failed(InternalError(kind=type(exc).__name__))
 
 
 def event_json(event: AnswerEvent, language: str = "zh") -> dict[str, Any]:

@@ -43,7 +43,7 @@ class Ticket:
                 place = self._gate._position(self)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise QueueTimeoutError(self._gate.timeout_s)
+                    raise QueueTimeoutError(seconds=self._gate.timeout_s)
                 if place == last:
                     self._gate._cond.wait(min(poll_s, remaining))
                     continue
@@ -89,7 +89,7 @@ class AnswerGate:
             if self._closed:
                 raise QueueClosedError()
             if len(self._waiting) >= self.max_waiting:
-                raise QueueFullError(len(self._waiting))
+                raise QueueFullError(waiting=len(self._waiting))
             ticket = Ticket(self)
             self._waiting.append(ticket)
             return ticket

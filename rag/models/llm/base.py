@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from rag.errors import Cancelled, LLMError
+from rag.errors import Cancelled
 from rag.types import ChatMessage
 
-__all__ = ["Cancelled", "ChatMessage", "ChatModel", "LLMError", "raise_if_cancelled"]
+
+@dataclass(frozen=True)
+class Generation:
+    """How to generate: at most `max_tokens` pieces, greedy unless `temperature` is set,
+    and, once `cancel` is set, stop soon (raise Cancelled), also in the middle of
+    reading the prompt."""
+
+    max_tokens: int
+    temperature: float = 0.0
+    cancel: threading.Event | None = None
+
+    def check(self) -> None:
+        """Raise Cancelled if the one who asked has gone."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled
 
 
 class ChatModel(Protocol):
     model_id: str
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
-        """Yield the reply in pieces as they are generated. Once `cancel` is set, raise
-        Cancelled soon, also in the middle of reading the prompt."""
+    def stream(self, messages: Sequence[ChatMessage], how: Generation) -> Iterator[str]:
+        """Yield the reply in pieces as they are generated."""
         ...
-
-
-def raise_if_cancelled(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from rag.errors import Cancelled, LLMError
-from rag.models.llm.base import raise_if_cancelled
+from rag.models.llm.base import Generation
 from rag.types import ChatMessage
 
 
@@ -44,20 +44,14 @@ class LlamaCppChatModel:
         # One context, one generation at a time; the server queues requests in front.
         self._lock = threading.Lock()
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], how: Generation) -> Iterator[str]:
+        cancel = how.cancel
         with self._lock, self._abort_on(cancel):
-            raise_if_cancelled(cancel)
+            how.check()
             chunks = self._llm.create_chat_completion(
                 messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
-                max_tokens=max_tokens,
-                temperature=temperature,
+                max_tokens=how.max_tokens,
+                temperature=how.temperature,
                 stream=True,
             )
             try:
@@ -65,7 +59,7 @@ class LlamaCppChatModel:
                     piece = chunk["choices"][0]["delta"].get("content")
                     if isinstance(piece, str) and piece:
                         yield piece
-                    raise_if_cancelled(cancel)
+                    how.check()
             except RuntimeError as exc:  # llama_decode returned 2: our abort callback
                 if cancel is not None and cancel.is_set():
                     raise Cancelled from exc

@@ -4,11 +4,10 @@ when one machine is not enough."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 
 from rag.errors import LLMError
-from rag.models.llm.base import raise_if_cancelled
+from rag.models.llm.base import Generation
 from rag.types import ChatMessage
 
 
@@ -20,22 +19,15 @@ class OpenAICompatibleChatModel:
         self._timeout = timeout
         self.model_id = f"openai:{model}@{base_url}"
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], how: Generation) -> Iterator[str]:
         """Closing the HTTP stream (on cancel, between pieces) tells the server to stop."""
         import httpx
 
         body = {
             "model": self._model,
             "stream": True,
-            "max_tokens": max_tokens,
-            "temperature": temperature,
+            "max_tokens": how.max_tokens,
+            "temperature": how.temperature,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
         }
         try:
@@ -46,7 +38,7 @@ class OpenAICompatibleChatModel:
                     resp.read()
                     raise LLMError(f"{self._url} answered {resp.status_code}: {resp.text[:200]}")
                 for line in resp.iter_lines():
-                    raise_if_cancelled(cancel)
+                    how.check()
                     piece = _delta(line)
                     if piece:
                         yield piece

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from rag.models.llm.base import raise_if_cancelled
+from rag.models.llm.base import Generation
 from rag.types import ChatMessage
 
 
@@ -24,21 +24,14 @@ class TransformersChatModel:
         self.model_id = f"transformers:{Path(model_dir).name}"
         self._lock = threading.Lock()
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], how: Generation) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         stop = threading.Event()  # set when this stream ends early, for whatever reason
 
         class StopWhenCancelled(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                return stop.is_set() or (cancel is not None and cancel.is_set())
+                return stop.is_set() or (how.cancel is not None and how.cancel.is_set())
 
         prompt = self._tokenizer.apply_chat_template(
             [{"role": m.role, "content": m.content} for m in messages],
@@ -49,18 +42,18 @@ class TransformersChatModel:
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs = dict(
             **cast(dict[str, Any], prompt),
-            max_new_tokens=max_tokens,
+            max_new_tokens=how.max_tokens,
             streamer=streamer,
             stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
-            do_sample=temperature > 0,
-            **({"temperature": temperature} if temperature > 0 else {}),
+            do_sample=how.temperature > 0,
+            **({"temperature": how.temperature} if how.temperature > 0 else {}),
         )
         with self._lock:
             worker = threading.Thread(target=self._model.generate, kwargs=kwargs, daemon=True)
             worker.start()
             try:
                 for piece in streamer:
-                    raise_if_cancelled(cancel)
+                    how.check()
                     yield piece
             finally:
                 stop.set()  # a consumer that stops reading stops generation too

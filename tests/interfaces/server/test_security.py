@@ -188,7 +188,7 @@ def test_an_internal_failure_is_a_message_not_a_traceback(ingested: RagService) 
     class Broken:
         model_id = "broken"
 
-        def stream(self, messages, *, max_tokens, temperature=0.0, cancel=None):  # type: ignore[no-untyped-def]
+        def stream(self, messages, how):  # type: ignore[no-untyped-def]
             raise ZeroDivisionError("boom")
             yield ""
 
@@ -210,7 +210,7 @@ class Endless:
         self.pieces = 0
         self.closed = threading.Event()
 
-    def stream(self, messages, *, max_tokens, temperature=0.0, cancel=None):  # type: ignore[no-untyped-def]
+    def stream(self, messages, how):  # type: ignore[no-untyped-def]
         if "改写" in messages[-1].content or "standalone" in messages[-1].content.lower():
             yield "示范区新建多少个5G基站？"
             return

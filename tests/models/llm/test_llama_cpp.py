@@ -5,6 +5,7 @@ import llama_cpp.llama_cpp as lib
 import pytest
 
 from rag.errors import Cancelled
+from rag.models.llm.base import Generation
 from rag.models.llm.llama_cpp import _weight_repacking
 from rag.service import RagService
 from rag.types import ChatMessage
@@ -39,11 +40,11 @@ def test_a_cancel_stops_llama_cpp_in_the_middle_of_the_prompt(
     threading.Timer(1.0, cancel.set).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        list(llm.stream(LONG_PROMPT, max_tokens=50, cancel=cancel))
+        list(llm.stream(LONG_PROMPT, Generation(50, cancel=cancel)))
     assert time.monotonic() - started < 3.0  # not the 15 s the whole prompt takes
 
     # the model is usable at once, and answers as if nothing had happened
     short = [ChatMessage("user", "1+1等于几？只回答数字。")]
-    after = "".join(llm.stream(short, max_tokens=5, cancel=threading.Event()))
-    fresh = "".join(llm.stream(short, max_tokens=5))
+    after = "".join(llm.stream(short, Generation(5, cancel=threading.Event())))
+    fresh = "".join(llm.stream(short, Generation(5)))
     assert after == fresh and "2" in after

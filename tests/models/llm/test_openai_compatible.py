@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 
 from rag.errors import LLMError
+from rag.models.llm.base import Generation
 from rag.models.llm.openai_compatible import OpenAICompatibleChatModel
 from rag.types import ChatMessage
 
@@ -49,7 +50,7 @@ def server() -> Iterator[str]:
 
 def test_streams_deltas_and_sends_the_request(server: str) -> None:
     model = OpenAICompatibleChatModel(server, "qwen", api_key="secret")
-    pieces = list(model.stream([ChatMessage("user", "问题")], max_tokens=50))
+    pieces = list(model.stream([ChatMessage("user", "问题")], Generation(50)))
     assert pieces == ["制造业", "外资占比", "15%[1]。"]
     sent = _Handler.received[-1]
     assert sent["auth"] == "Bearer secret"
@@ -60,10 +61,10 @@ def test_streams_deltas_and_sends_the_request(server: str) -> None:
 def test_server_error_is_a_clear_error(server: str) -> None:
     model = OpenAICompatibleChatModel(server, "broken")
     with pytest.raises(LLMError, match="answered 500"):
-        list(model.stream([ChatMessage("user", "问题")], max_tokens=5))
+        list(model.stream([ChatMessage("user", "问题")], Generation(5)))
 
 
 def test_unreachable_server_is_a_clear_error() -> None:
     model = OpenAICompatibleChatModel("http://127.0.0.1:9/v1", "qwen", timeout=2)
     with pytest.raises(LLMError, match="cannot reach"):
-        list(model.stream([ChatMessage("user", "问题")], max_tokens=5))
+        list(model.stream([ChatMessage("user", "问题")], Generation(5)))
