@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from rag.evaluation import metrics as m
-from rag.evaluation.cli import DEFAULT_DATASET, _texts_by_name
+from rag.evaluation.cli import DEFAULT_DATASET
 from rag.evaluation.dataset import load_dataset
 from rag.evaluation.runner import EvidenceLocator
 from rag.retrieve.hybrid import reciprocal_rank_fusion
@@ -45,7 +45,7 @@ def main() -> None:
     with kb.catalog.connect() as db:
         contexts = dict(db.execute("SELECT id, context FROM chunks").fetchall())
     items = [it for it in load_dataset(DEFAULT_DATASET) if it.answerable]
-    locator = EvidenceLocator(_texts_by_name(kb))
+    locator = EvidenceLocator(service.document_texts(kb.name))
     n = 40
     dense = []
     for it in items:

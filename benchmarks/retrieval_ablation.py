@@ -7,10 +7,11 @@ of the first evidence passage, per item of an eval set (diagnostics for tuning).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from rag.evaluation import metrics as m
-from rag.evaluation.cli import DEFAULT_DATASET, _texts_by_name
+from rag.evaluation.cli import DEFAULT_DATASET
 from rag.evaluation.dataset import load_dataset
 from rag.evaluation.runner import EvidenceLocator, score_retrieval
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
@@ -28,11 +29,12 @@ def main() -> None:
     service = RagService()
     kb = KnowledgeBase.open_existing(service.settings, args.kb)
     items = [it for it in load_dataset(args.dataset) if it.answerable]
-    locator = EvidenceLocator(_texts_by_name(kb))
+    locator = EvidenceLocator(service.document_texts(kb.name))
+    fused = FusionWeights.from_settings(service.settings)
     configs = {
-        "dense": FusionWeights(dense=1.0, bm25=0.0),
-        "bm25": FusionWeights(dense=0.0, bm25=1.0),
-        "fused": FusionWeights(),
+        "dense": replace(fused, dense=1.0, bm25=0.0),
+        "bm25": replace(fused, dense=0.0, bm25=1.0),
+        "fused": fused,
     }
     ranks: dict[str, list[int | None]] = {name: [] for name in configs}
     for name, weights in configs.items():

@@ -67,17 +67,11 @@ class RagService:
 
     @cached_property
     def chunking(self) -> ChunkingSettings:
-        return ChunkingSettings(self.settings.chunk_size, self.settings.chunk_overlap)
+        return ChunkingSettings.from_settings(self.settings)
 
     @property
     def ingest_limits(self) -> IngestLimits:
-        s = self.settings
-        return IngestLimits(
-            s.ingest_follow_symlinks,
-            s.ingest_max_depth,
-            s.ingest_max_chunks_per_file,
-            s.ingest_commit_chunks,
-        )
+        return IngestLimits.from_settings(self.settings)
 
     def kb_name(self, kb: str | None) -> str:
         return validate_kb_name(kb or self.settings.kb)
@@ -146,9 +140,9 @@ class RagService:
             knowledge_base,
             self.embedder,
             self.chunking,
+            self.ingest_limits,
             batch_size=self.settings.embedding_batch_size * 2,
             progress=progress,
-            limits=self.ingest_limits,
         )
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
@@ -164,9 +158,9 @@ class RagService:
                 KnowledgeBase(staging),
                 self.embedder,
                 self.chunking,
+                self.ingest_limits,
                 batch_size=self.settings.embedding_batch_size * 2,
                 progress=progress,
-                limits=self.ingest_limits,
             )
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)
@@ -186,8 +180,7 @@ class RagService:
         name = self.kb_name(kb)
         if name not in self._retrievers:
             knowledge_base = KnowledgeBase.open_existing(self.settings, name)
-            s = self.settings
-            weights = FusionWeights(s.rrf_k, s.dense_weight, s.bm25_weight, s.candidates)
+            weights = FusionWeights.from_settings(self.settings)
             self._retrievers[name] = HybridRetriever(knowledge_base, self.embedder, weights)
         return self._retrievers[name]
 
@@ -247,19 +240,11 @@ class RagService:
         return Prompts.load(self.settings.prompts_dir)
 
     def answer_pipeline(self, kb: str | None = None) -> AnswerPipeline:
-        s = self.settings
         return AnswerPipeline(
             self.retriever(kb),
             self.llm,
             self.prompts,
-            AnswerSettings(
-                s.answer_passages,
-                s.answer_context_chars,
-                s.llm_max_tokens,
-                s.refusal_min_coverage,
-                s.max_question_chars,
-                s.answer_timeout_s,
-            ),
+            AnswerSettings.from_settings(self.settings),
         )
 
     def stream(

@@ -23,6 +23,7 @@ from rag.answer.question import check_question
 from rag.answer.rewrite import standalone_question
 from rag.models.llm.base import ChatModel, Generation
 from rag.retrieve.hybrid import HybridRetriever
+from rag.settings import Settings
 from rag.types import Answer, AnswerEvent, ChatMessage, Citation, Done, Passage, Replace, Token
 
 
@@ -49,12 +50,23 @@ class Prompts:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    passages: int = 5
-    context_chars: int = 900
-    max_tokens: int = 220
-    min_coverage: float = 0.4  # of the question, by the passages, before generating
-    max_question_chars: int = 1000
-    timeout_s: float = 120.0  # generation stops here even if max_tokens is not reached
+    passages: int
+    context_chars: int
+    max_tokens: int
+    min_coverage: float  # of the question, by the passages, before generating
+    max_question_chars: int
+    timeout_s: float  # generation stops here even if max_tokens is not reached
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> AnswerSettings:
+        return cls(
+            s.answer_passages,
+            s.answer_context_chars,
+            s.llm_max_tokens,
+            s.refusal_min_coverage,
+            s.max_question_chars,
+            s.answer_timeout_s,
+        )
 
 
 def answer_language(question: str) -> str:
@@ -84,12 +96,12 @@ class AnswerPipeline:
         retriever: HybridRetriever,
         llm: ChatModel,
         prompts: Prompts,
-        settings: AnswerSettings | None = None,
+        settings: AnswerSettings,
     ):
         self.retriever = retriever
         self.llm = llm
         self.prompts = prompts
-        self.settings = settings or AnswerSettings()
+        self.settings = settings
 
     def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
         final = None

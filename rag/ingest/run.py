@@ -23,6 +23,7 @@ from rag.files import sha256_of
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import LoaderError, is_supported, load_document
 from rag.models.embeddings.base import Embedder
+from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase
 from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
@@ -56,8 +57,12 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class ChunkingSettings:
-    size: int = 300
-    overlap: int = 80
+    size: int
+    overlap: int
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ChunkingSettings:
+        return cls(s.chunk_size, s.chunk_overlap)
 
     def fingerprint(self) -> str:
         return f"chunker-v{CHUNKER_VERSION}:size={self.size}:overlap={self.overlap}"
@@ -65,10 +70,19 @@ class ChunkingSettings:
 
 @dataclass(frozen=True)
 class IngestLimits:
-    follow_symlinks: bool = False  # out of the folder being ingested
-    max_depth: int = 64  # folders nested deeper are reported, not searched
-    max_chunks_per_file: int = 20_000  # about 6 MB of text: half an hour of embedding
-    commit_chunks: int = 256  # a kill loses at most this many chunks' embedding
+    follow_symlinks: bool  # out of the folder being ingested
+    max_depth: int  # folders nested deeper are reported, not searched
+    max_chunks_per_file: int
+    commit_chunks: int  # a kill loses at most this many chunks' embedding
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> IngestLimits:
+        return cls(
+            s.ingest_follow_symlinks,
+            s.ingest_max_depth,
+            s.ingest_max_chunks_per_file,
+            s.ingest_commit_chunks,
+        )
 
 
 def shown(path: Path | str) -> str:
@@ -160,13 +174,12 @@ def ingest(
     kb: KnowledgeBase,
     embedder: Embedder,
     chunking: ChunkingSettings,
+    limits: IngestLimits,
     *,
     batch_size: int = 32,
     progress: bool = True,
-    limits: IngestLimits | None = None,
 ) -> IngestReport:
     report = IngestReport()
-    limits = limits or IngestLimits()
     file = FileIngest(kb, embedder, chunking, limits, batch_size, progress)
     with kb.write_lock():
         kb.check_embedder(embedder, claim=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rag.errors import EmptyQueryError
 from rag.models.embeddings.base import Embedder
+from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase, Snapshot
 from rag.text.normal import printable
 from rag.text.tokens import tokenize
@@ -17,10 +18,14 @@ MAX_QUERY_CHARS = 2000  # e5 reads 512 tokens at most; longer queries only cost 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    rrf_k: int = 10
-    dense: float = 1.0
-    bm25: float = 2.0
-    candidates: int = 40
+    rrf_k: int
+    dense: float
+    bm25: float
+    candidates: int  # per retriever, before fusion
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> FusionWeights:
+        return cls(s.rrf_k, s.dense_weight, s.bm25_weight, s.candidates)
 
 
 def clean_query(query: str) -> str:
@@ -82,11 +87,11 @@ class _Ranking:
 
 
 class HybridRetriever:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, weights: FusionWeights | None = None):
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, weights: FusionWeights):
         kb.check_embedder(embedder)
         self.kb = kb
         self.embedder = embedder
-        self.weights = weights or FusionWeights()
+        self.weights = weights
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         """The k best chunks. A question joining two things ("X和Y分别…") keeps the whole

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answer.pipeline import AnswerPipeline, Prompts, answer_language
+from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts, answer_language
 from rag.service import RagService
 from rag.types import ChatMessage, Done, Replace, Token
 from tests.fakes.chat_model import FakeChatModel
@@ -11,7 +11,10 @@ from tests.fakes.chat_model import FakeChatModel
 def _pipeline(service: RagService, reply) -> AnswerPipeline:  # type: ignore[no-untyped-def]
     service.ingest(progress=False)
     return AnswerPipeline(
-        service.retriever(), FakeChatModel(reply), Prompts.load(service.settings.prompts_dir)
+        service.retriever(),
+        FakeChatModel(reply),
+        Prompts.load(service.settings.prompts_dir),
+        AnswerSettings.from_settings(service.settings),
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from rag.ingest.run import IngestLimits, IngestReport, _walk
 from rag.service import RagService
+from rag.settings import Settings
 from tests.ingest.loaders.pdf_maker import write_corrupt_stream_pdf, write_deeply_nested_pdf
 
 DOCX_TYPES = (
@@ -139,7 +140,7 @@ def test_an_unreadable_folder_is_reported_by_name(
 
     monkeypatch.setattr(os, "scandir", scandir)
     report = IngestReport()
-    files = _walk(corpus, report, IngestLimits())
+    files = _walk(corpus, report, IngestLimits.from_settings(Settings()))
     assert {f.name for f in files} == {"notes.md", "page.html", "plan.txt"}
     assert report.failed == [
         (str(corpus / "locked"), "cannot read this folder (Permission denied)")
