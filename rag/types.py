@@ -100,11 +100,24 @@ class Passage:
     end: int
     text: str
 
+    @property
+    def seen(self) -> str:
+        """The text as the model reads it: sentences that instruct the assistant are
+        masked (with worked examples in the prompt the 1.5B model obeyed one)."""
+        return mask_instructions(self.text)
+
+    @property
+    def labelled(self) -> str:
+        """What an answer citing this passage may rest on: the document title and
+        section path it sits under (the chunk's first two lines), then the text as
+        the model read it; not the sentences the budget trimmed off, not an instruction."""
+        heading = "\n".join((self.hit.context or "").split("\n")[:2])
+        return f"{heading}\n{self.seen}"
+
     def prompt_block(self) -> str:
         # Plain "[n] text": file names and section labels in the block made the 1.5B
-        # model copy passages instead of answering. Sentences that instruct the
-        # assistant are masked: with worked examples in the prompt it obeyed one.
-        return f"[{self.n}] {mask_instructions(self.text)}"
+        # model copy passages instead of answering.
+        return f"[{self.n}] {self.seen}"
 
 
 @dataclass(frozen=True)

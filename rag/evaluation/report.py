@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from rag.evaluation.runner import HIT_KS, ItemResult
-from rag.files import write_text_atomic
 
 HEADLINE = [
     "hit@1",
@@ -172,3 +172,10 @@ def _failed_row(item: dict[str, Any]) -> str:
         f"<td><div class='q'>{escape(item['question'])}</div>{escape(item['gold_answer'])}</td>"
         f"<td>{item['evidence_rank'] or '-'}</td><td>{answer}</td><td>{top}</td></tr>"
     )
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of it."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
