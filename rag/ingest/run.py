@@ -29,7 +29,7 @@ from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
 from rag.types import Chunk
 
-CHUNKER_VERSION = "3"  # bump when chunking changes, so the next ingest re-chunks
+CHUNKER_VERSION = "4"  # bump when loading or chunking changes, so the next ingest redoes it
 
 
 @dataclass

@@ -1,15 +1,37 @@
-"""HTML pages: visible text only, block elements on their own lines."""
+"""HTML pages as a reader sees them: block elements make lines, inline elements (code,
+links, emphasis, spans) stay inside their sentence, `pre` is kept as it is, and what is
+not the page's content (scripts, navigation, footers, asides) is left out.
+
+Before, every inline element came out on a line of its own: the chunker took the
+fragments for headings and about 12% of a help page's words ended up in no chunk text.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from rag.ingest.loaders.base import LoaderError, read_bytes, tidy_lines
 from rag.ingest.loaders.text import decode_text
 from rag.types import LoadedDocument
 
-_INVISIBLE = ["script", "style", "noscript", "template", "head", "svg"]
+# Never the page's content
+_LEFT_OUT = {"script", "style", "noscript", "template", "head", "svg", "nav", "footer", "aside"}
+_LEFT_OUT_ROLES = {"navigation", "contentinfo", "search", "banner"}
+# Elements that start a line of their own (the rest flow inside the line)
+_BLOCKS = {
+    "address", "article", "blockquote", "body", "caption", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "hr", "li", "main", "ol", "p", "section", "summary", "table", "tbody",
+    "td", "tfoot", "th", "thead", "tr", "ul",
+}  # fmt: skip
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "ul", "ol", "dl",
+               "blockquote", "figure", "section", "article"}  # fmt: skip
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\r\n\f\u3000]+")
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<={_CJK}) (?={_CJK})")
 
 
 def load_html(path: Path) -> LoadedDocument:
@@ -17,12 +39,68 @@ def load_html(path: Path) -> LoadedDocument:
 
     markup, encoding = decode_text(path, read_bytes(path))
     soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(_INVISIBLE):
+    for tag in soup.find_all(_is_left_out):
         tag.decompose()
-    text = soup.get_text("\n")
-    text = re.sub(r"[ \t\u3000]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    text = tidy_lines(text)
+    lines: list[str] = []
+    _Reader(lines).read(soup)
+    text = tidy_lines(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
     if not text.strip():
         raise LoaderError(path, "page has no visible text")
     return LoadedDocument(path=path, text=text, loader="html", encoding=encoding)
+
+
+def _is_left_out(tag: Any) -> bool:
+    if not getattr(tag, "name", None):
+        return False
+    role = (tag.get("role") or "").lower() if hasattr(tag, "get") else ""
+    return tag.name in _LEFT_OUT or role in _LEFT_OUT_ROLES or tag.get("hidden") is not None
+
+
+class _Reader:
+    """Walks the tree, gathering inline text into the current line and ending the line
+    at every block; without recursion, so a page nested 10,000 deep is just a page."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.inline: list[str] = []
+
+    def read(self, root: Any) -> None:
+        from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+
+        stack: list[Any] = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _End):
+                self.end_line(blank=node.name in _PARAGRAPHS)
+            elif isinstance(node, Comment | Doctype | ProcessingInstruction):
+                continue
+            elif isinstance(node, NavigableString):
+                self.inline.append(str(node))
+            elif isinstance(node, Tag):
+                if node.name == "pre":
+                    self.end_line(blank=True)
+                    self.lines.append(_ZERO_WIDTH.sub("", node.get_text()).strip("\n"))
+                    self.lines.append("")
+                elif node.name == "br":
+                    self.end_line()
+                else:
+                    if node.name in _BLOCKS:
+                        self.end_line(blank=node.name in _PARAGRAPHS)
+                        stack.append(_End(node.name))
+                    stack.extend(reversed(node.contents))
+        self.end_line()
+
+    def end_line(self, blank: bool = False) -> None:
+        text = _SPACES.sub(" ", _ZERO_WIDTH.sub("", "".join(self.inline))).strip()
+        self.inline = []
+        if text:
+            self.lines.append(_SPACE_BETWEEN_CJK.sub("", text))
+        if blank and self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+
+class _End:
+    """Marks where a block element closes."""
+
+    def __init__(self, name: str):
+        self.name = name

@@ -113,3 +113,46 @@ def test_size_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     path.write_text("字" * 100, encoding="utf-8")
     with pytest.raises(LoaderError, match="limit"):
         load_document(path)
+
+
+HELP_PAGE = """<!doctype html><html><head><title>帮助</title></head><body>
+<nav><a href="/">首页</a> | <a href="/docs">文档目录</a></nav>
+<div role="navigation">侧栏导航链接</div>
+<main><h1>安装 <em>KiCad</em></h1>
+<p>运行 <code>apt-get install kicad</code> 即可安装，详见<a href="/faq">常见问题</a>。
+安装后<strong>重启</strong>电脑。</p>
+<p>It supports up to <b>32</b> copper layers, and <span class="x">unlimited</span> zones.</p>
+<p>零&#8203;宽&#8203;字符不应留下。</p>
+<pre>make
+make install</pre>
+<ul><li>第一项</li><li>第二项 <i>带强调</i></li></ul>
+</main>
+<footer>版权所有 © 2026 某公司</footer>
+</body></html>"""
+
+
+def test_html_keeps_inline_elements_in_their_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "help.html"
+    path.write_text(HELP_PAGE, encoding="utf-8")
+    text = load_document(path).text
+    lines = text.split("\n")
+    assert "运行 apt-get install kicad 即可安装，详见常见问题。安装后重启电脑。" in lines
+    assert "It supports up to 32 copper layers, and unlimited zones." in lines
+    assert "安装 KiCad" in lines  # the heading, whole, on its own line
+    assert "零宽字符不应留下。" in lines
+    assert "make\nmake install" in text  # pre kept as it is
+    assert "第二项带强调" in lines  # no space left between two Chinese characters
+    for chrome in ("首页", "文档目录", "侧栏导航链接", "版权所有"):
+        assert chrome not in text, chrome
+
+
+def test_every_sentence_of_an_html_page_lands_whole_in_a_chunk(tmp_path: Path) -> None:
+    from rag.ingest.chunking import chunk_document
+
+    path = tmp_path / "help.html"
+    path.write_text(HELP_PAGE, encoding="utf-8")
+    doc = load_document(path)
+    chunks = chunk_document(doc.text, 300, 80)
+    texts = [doc.text[c.start : c.end] for c in chunks]
+    for sentence in ("运行 apt-get install kicad 即可安装，详见常见问题。", "安装后重启电脑。"):
+        assert any(sentence in t for t in texts), sentence
