@@ -107,12 +107,11 @@ class Passage:
         return mask_instructions(self.text)
 
     @property
-    def labelled(self) -> str:
-        """What an answer citing this passage may rest on: the document title and
-        section path it sits under (the chunk's first two lines), then the text as
-        the model read it; not the sentences the budget trimmed off, not an instruction."""
-        heading = "\n".join((self.hit.context or "").split("\n")[:2])
-        return f"{heading}\n{self.seen}"
+    def supporting(self) -> str:
+        """What a citation of this passage may rest on: the whole chunk as indexed (its
+        title, section and a table's header rows label the passage's figures), with the
+        sentences that instruct the assistant masked, as the model read them."""
+        return mask_instructions(self.hit.context or self.hit.text)
 
     def prompt_block(self) -> str:
         # Plain "[n] text": file names and section labels in the block made the 1.5B

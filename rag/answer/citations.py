@@ -32,10 +32,9 @@ MIN_TERM_SUPPORT = 0.5
 
 def support(sentence: str, *passages: Passage) -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
-    its key terms that they hold: each passage under its title and section, as the
-    model read it, so a citation never rests on text the model did not see (a sentence
-    the budget trimmed off, a masked instruction)."""
-    body = "\n".join(normalize(p.labelled) for p in passages)
+    its key terms that they hold (titles, sections and table headers included; an
+    instruction to the assistant, masked for the model, supports nothing)."""
+    body = "\n".join(normalize(p.supporting) for p in passages)
     numbers = NUMBER.findall(normalize(sentence))
     if any(num not in body for num in numbers):
         return 0.0
