@@ -24,6 +24,7 @@ from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
 from rag.settings import Settings
+from rag.store.catalog import DocumentInfo
 from rag.store.knowledge_base import (
     KnowledgeBase,
     list_knowledge_bases,
@@ -101,6 +102,10 @@ class RagService:
             sum(d.chunks for d in docs),
             knowledge_base.catalog.get_meta("embedding_model"),
         )
+
+    def documents(self, kb: str | None = None) -> list[DocumentInfo]:
+        """The knowledge base's documents: file, title, chunks, size."""
+        return KnowledgeBase.open_existing(self.settings, self.kb_name(kb)).catalog.documents()
 
     def document_texts(self, kb: str | None = None) -> dict[str, str]:
         """Each document's extracted text by file name (the eval locates evidence in it)."""
@@ -215,6 +220,8 @@ class RagService:
             text[lo:hi],
             text[hi : hi + context_chars],
             len(text),
+            title=row.title,
+            page=row.page_at(lo),
         )
 
     # ------------------------------------------------------------------ answers

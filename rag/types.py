@@ -4,6 +4,8 @@ front end receives while an answer is made."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +29,39 @@ class KnowledgeBaseInfo:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading the file itself declares (a PDF outline entry, an HTML h1-h6, a Word
+    heading style): `start` is its line's offset in the document text."""
+
+    start: int
+    level: int  # 1 is the biggest section
+    title: str
+
+
+@dataclass(frozen=True)
 class LoadedDocument:
-    """A file's extracted text; every offset in the system points into `text`."""
+    """A file's extracted text and the structure the file gives; every offset in the
+    system points into `text`.
+
+    `headings` is empty when the file declares none: the chunker then guesses headings
+    from the lines. `pages` holds the offset where each page starts (page 1 first),
+    empty for formats without pages."""
 
     path: Path
     text: str
     loader: str  # "text", "pdf", "docx", "html"
     encoding: str | None = None
+    title: str = ""
+    headings: tuple[Heading, ...] = ()
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        return page_of(self.pages, offset)
+
+
+def page_of(page_starts: Sequence[int], offset: int) -> int | None:
+    """The 1-based page a document offset falls on; None for formats without pages."""
+    return (bisect_right(page_starts, offset) or None) if page_starts else None
 
 
 @dataclass(frozen=True)
@@ -63,12 +91,22 @@ class SearchHit:
     chunk_id: int
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    title: str = ""  # the document's title, shown beside its file name (`source`)
+    page: int | None = None  # the page the chunk starts on, for paged formats
     # what the models saw: document title, section and text (not printed by search)
     context: str = field(default="", repr=False)
+    # offsets inside the chunk where a new page begins (not printed)
+    page_breaks: tuple[int, ...] = field(default=(), repr=False)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of an offset inside this chunk (a quoted span may start on the
+        chunk's second page)."""
+        return None if self.page is None else self.page + bisect_right(self.page_breaks, offset)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("context")
+        data.pop("page_breaks")
         return data
 
 
@@ -85,6 +123,8 @@ class SourcePassage:
     text: str
     after: str
     document_chars: int
+    title: str = ""
+    page: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +168,8 @@ class Citation:
     end: int
     text: str
     chunk_id: int
+    title: str = ""
+    page: int | None = None  # where the quoted span starts, for paged formats
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

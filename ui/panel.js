@@ -37,6 +37,7 @@
       openNew: "在新窗口打开全文",
       loading: "正在加载原文…",
       sourceError: "无法加载原文。",
+      page: (n) => `第 ${n} 页`,
       you: "我",
       assistant: "助手",
     },
@@ -58,6 +59,7 @@
       openNew: "Open in a new window",
       loading: "Loading source…",
       sourceError: "Could not load the source.",
+      page: (n) => `p. ${n}`,
       you: "You",
       assistant: "Assistant",
     },
@@ -367,6 +369,15 @@
   // [1]  [1,2]  [1, 2]  [1、2]  [1，2]  (ASCII or full-width brackets)
   const MARKER_RE = /[\[［]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]］]/g;
 
+  /** "Title (file.pdf) · p. 4": the document's title, its file beside it, the page. */
+  function sourceName(c) {
+    const file = String(c.source ?? "");
+    const title = String(c.title ?? "");
+    const parts = [title && title !== file ? `${title} (${file})` : file];
+    if (Number.isFinite(c.page)) parts.push(TEXT.page(c.page));
+    return parts.join(" · ");
+  }
+
   function lastSection(section) {
     const parts = String(section || "").split(/\s*>\s*/).filter(Boolean);
     return parts.length ? parts[parts.length - 1] : "";
@@ -418,7 +429,7 @@
       num.textContent = `[${c.n}]`;
       const name = document.createElement("span");
       name.className = "src-name";
-      name.textContent = String(c.source ?? "");
+      name.textContent = sourceName(c);
       li.append(num, " ", name);
       const sec = lastSection(c.section);
       if (sec) {
@@ -476,7 +487,7 @@
     const params = sourceParams(c);
 
     // Show what we already know while the full text loads.
-    viewName.textContent = String(c.source ?? "");
+    viewName.textContent = sourceName(c);
     viewSection.textContent = String(c.section ?? "");
     viewBody.textContent = TEXT.loading;
     viewBody.classList.remove("error");
@@ -499,7 +510,7 @@
     }
     if (seq !== viewerSeq || viewEl.hidden) return;
 
-    viewName.textContent = String(data.source ?? c.source ?? "");
+    viewName.textContent = sourceName({ ...c, ...data });
     viewSection.textContent = String(data.section ?? c.section ?? "");
     const mark = document.createElement("mark");
     mark.id = "cited-span";

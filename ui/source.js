@@ -56,8 +56,10 @@
     }
 
     $("source-loading").hidden = true;
-    const name = String(data.source ?? "");
-    $("source-name").textContent = name;
+    const file = String(data.source ?? "");
+    const title = String(data.title ?? "");
+    const name = title && title !== file ? `${title} (${file})` : file;
+    $("source-name").textContent = Number.isFinite(data.page) ? `${name} · 第 ${data.page} 页` : name;
     $("source-section").textContent = String(data.section ?? "");
     // Hide the "章节：" label when the chunk has no section heading.
     document.querySelector(".section").hidden = !data.section;

@@ -172,7 +172,19 @@ class CitationStreamer:
             end = max(b for _, b in self._spans[n])
             text = passage.hit.text[start - passage.hit.start : end - passage.hit.start]
             hit = passage.hit
-            out.append(Citation(shown, hit.source, hit.section, start, end, text, hit.chunk_id))
+            out.append(
+                Citation(
+                    shown,
+                    hit.source,
+                    hit.section,
+                    start,
+                    end,
+                    text,
+                    hit.chunk_id,
+                    title=hit.title,
+                    page=hit.page_at(start),
+                )
+            )
         return out
 
     def _display_number(self, n: int, sentence: str) -> int:

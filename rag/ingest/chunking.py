@@ -10,11 +10,11 @@ rows, so a number is never separated from what it measures.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.text.sentences import CLAUSE_END, SENTENCE_END, Line, split_sentences
-from rag.types import Chunk
+from rag.types import Chunk, Heading
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
 # (pattern, level): a smaller level is a bigger section
@@ -97,9 +97,13 @@ class _SectionPath:
         return " > ".join(title for _, title in self._stack)
 
 
-def parse_blocks(text: str) -> list[_Block]:
-    """Group lines into paragraphs and tables, each tagged with its section path."""
+def parse_blocks(text: str, headings: Sequence[Heading] = ()) -> list[_Block]:
+    """Group lines into paragraphs and tables, each tagged with its section path.
+
+    The headings a file declares are taken as they are; only when it declares none
+    (plain text) are headings guessed from numbering and short lines."""
     lines = list(iter_lines(text))
+    declared = {h.start: h for h in headings}
     path = _SectionPath()
     blocks: list[_Block] = []
     i = 0
@@ -113,29 +117,13 @@ def parse_blocks(text: str) -> list[_Block]:
                 blocks.append(_Block("table", str(path), lines[i:j]))
                 i = j
                 continue
-        level = numbered_heading_level(line.text)
-        if level is not None:
-            title = line.text
-            if len(title) > _MAX_HEADING_CHARS:
-                # "（二）实施数字经济引领行动。……": the first sentence is the heading
-                first = SENTENCE_END.search(title)
-                title = title[: first.start()] if first else ""
-            if 0 < len(title) <= _MAX_HEADING_CHARS:
-                path.push(level, title)
-                if title == line.text:
-                    i += 1
-                    continue
-        elif _looks_like_unnumbered_heading(line.text) and _precedes_text(lines, i):
-            group = _heading_group(lines, i)
-            deepest = path.deepest_unnumbered()
-            first_level = (
-                _UNNUMBERED_LEVEL
-                if deepest is None
-                else max(_UNNUMBERED_LEVEL, deepest - len(group) + 1)
-            )
-            for k, heading in enumerate(group):
-                path.push(first_level + k, heading.text)
-            i += len(group)
+        taken = (
+            _take_declared_heading(line, declared, path)
+            if declared
+            else _take_guessed_headings(lines, i, path)
+        )
+        if taken:
+            i += taken
             continue
         if blocks and blocks[-1].kind == "paragraph" and blocks[-1].section == str(path):
             blocks[-1].lines.append(line)
@@ -143,6 +131,44 @@ def parse_blocks(text: str) -> list[_Block]:
             blocks.append(_Block("paragraph", str(path), [line]))
         i += 1
     return blocks
+
+
+def _take_declared_heading(line: Line, declared: dict[int, Heading], path: _SectionPath) -> int:
+    heading = declared.get(line.start)
+    if heading is None:
+        return 0
+    path.push(heading.level, heading.title)
+    return 1
+
+
+def _take_guessed_headings(lines: list[Line], i: int, path: _SectionPath) -> int:
+    """How many lines from `i` are headings (pushed on the path): a numbered line
+    ("第二章", "（三）") or a group of short lines that precede text."""
+    line = lines[i]
+    level = numbered_heading_level(line.text)
+    if level is not None:
+        title = line.text
+        if len(title) > _MAX_HEADING_CHARS:
+            # "（二）实施数字经济引领行动。……": the first sentence is the heading, and the
+            # line is still body text
+            first = SENTENCE_END.search(title)
+            title = title[: first.start()] if first else ""
+        if 0 < len(title) <= _MAX_HEADING_CHARS:
+            path.push(level, title)
+            return 1 if title == line.text else 0
+        return 0
+    if _looks_like_unnumbered_heading(line.text) and _precedes_text(lines, i):
+        group = _heading_group(lines, i)
+        deepest = path.deepest_unnumbered()
+        first_level = (
+            _UNNUMBERED_LEVEL
+            if deepest is None
+            else max(_UNNUMBERED_LEVEL, deepest - len(group) + 1)
+        )
+        for k, heading in enumerate(group):
+            path.push(first_level + k, heading.text)
+        return len(group)
+    return 0
 
 
 def _precedes_text(lines: list[Line], i: int) -> bool:
@@ -334,10 +360,19 @@ _NO_TITLE = re.compile(r"[:：]")
 _NOTICE = re.compile(r"关于印发(.+)的通知$")
 
 
-def chunk_document(text: str, size: int = 300, overlap: int = 80) -> list[Chunk]:
-    title = document_title(text)
+def chunk_document(
+    text: str,
+    size: int = 300,
+    overlap: int = 80,
+    *,
+    title: str = "",
+    headings: Sequence[Heading] = (),
+) -> list[Chunk]:
+    """Chunks of a document; `title` and `headings` are what the file declares (a
+    title is guessed from the first lines when it declares none)."""
+    title = title or document_title(text)
     chunks: list[Chunk] = []
-    for block in parse_blocks(text):
+    for block in parse_blocks(text, headings):
         if block.kind == "table":
             chunks.extend(_table_chunks(block, size, overlap))
         else:

@@ -13,14 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from rag.files import sha256_of
-from rag.ingest.chunking import chunk_document
+from rag.ingest.chunking import chunk_document, document_title
 from rag.ingest.loaders import LoaderError, is_supported, load_document
 from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
@@ -29,7 +29,7 @@ from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
 from rag.types import Chunk
 
-CHUNKER_VERSION = "4"  # bump when loading or chunking changes, so the next ingest redoes it
+CHUNKER_VERSION = "5"  # bump when loading or chunking changes, so the next ingest redoes it
 
 
 @dataclass
@@ -236,6 +236,8 @@ class FileIngest:
             report.unchanged.append(str(path))
             return
         doc = load_document(path)  # raises LoaderError with the reason
+        if not doc.title:  # the file declares none: the first title-like line
+            doc = replace(doc, title=document_title(doc.text))
         instructions = instruction_spans(doc.text)
         if instructions:
             start, end = instructions[0]
@@ -246,7 +248,13 @@ class FileIngest:
                     f" {doc.text[start:end][:60]!r}); answers never read them",
                 )
             )
-        chunks = chunk_document(doc.text, self.chunking.size, self.chunking.overlap)
+        chunks = chunk_document(
+            doc.text,
+            self.chunking.size,
+            self.chunking.overlap,
+            title=doc.title,
+            headings=doc.headings,
+        )
         if not chunks:
             raise LoaderError(path, "no text to index after extraction")
         if len(chunks) > self.limits.max_chunks_per_file:

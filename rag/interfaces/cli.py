@@ -139,20 +139,21 @@ def _search(service: RagService, args: argparse.Namespace) -> int:
     return 0
 
 
+_HIT_FIELDS = ("rank", "score", "source", "title", "page", "section", "start", "end", "text")
+
+
 def _print_hits(service: RagService, query: str, args: argparse.Namespace) -> None:
     hits = service.search(query, args.k, args.kb)
     if args.json:
-        rows = [
-            {
-                k: h.to_json()[k]
-                for k in ("rank", "score", "source", "section", "start", "end", "text")
-            }
-            for h in hits
-        ]
+        rows = [{k: h.to_json()[k] for k in _HIT_FIELDS} for h in hits]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for hit in hits:
-        print(f"[{hit.rank}] {hit.score:.4f}  {hit.source}  {hit.section}  ({hit.start}-{hit.end})")
+        page = f"  p. {hit.page}" if hit.page else ""
+        print(
+            f"[{hit.rank}] {hit.score:.4f}  {hit.source}{page}  {hit.section}"
+            f"  ({hit.start}-{hit.end})"
+        )
         print("    " + hit.text.replace("\n", " ")[:200])
     print()
 
@@ -199,7 +200,8 @@ def _stream_answer(
     assert answer is not None
     print()
     for c in answer.citations:
-        print(f"  [{c.n}] {c.source} · {c.section} ({c.start}-{c.end}): {c.text[:80]}")
+        page = f" p. {c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.source}{page} · {c.section} ({c.start}-{c.end}): {c.text[:80]}")
     t = answer.timings
     print(
         f"  ({t.get('first_token_ms', 0) / 1000:.1f} s to first words, {t['total_ms'] / 1000:.1f} s in all)",

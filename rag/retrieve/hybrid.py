@@ -149,7 +149,10 @@ class HybridRetriever:
                     chunk_id=cid,
                     dense_rank=dense_rank.get(cid),
                     bm25_rank=bm25_rank.get(cid),
+                    title=row.title,
+                    page=row.page_at(row.start),
                     context=row.context,
+                    page_breaks=row.page_breaks,
                 )
             )
         return hits

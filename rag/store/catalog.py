@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.types import Chunk, LoadedDocument
+from rag.types import Chunk, LoadedDocument, page_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS documents (
     loader TEXT NOT NULL,
     encoding TEXT,
     text TEXT NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    pages TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -46,6 +48,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
+# Columns added since the first catalogs: an older catalog gains them when opened (its
+# documents are read again anyway, because the pipeline version changed with them).
+_ADDED_COLUMNS = {
+    "documents": {"title": "TEXT NOT NULL DEFAULT ''", "pages": "TEXT NOT NULL DEFAULT ''"},
+}
 PARTIAL = "partial:"  # the hash of a document whose chunks are still being written
 _BUSY_TIMEOUT_S = 30  # how long a connection waits for another one's write to finish
 
@@ -59,6 +66,7 @@ class DocumentInfo:
     pipeline: str
     chunks: int
     chars: int
+    title: str
 
     @property
     def complete(self) -> bool:
@@ -84,6 +92,28 @@ class ChunkRow:
     end: int
     text: str
     context: str
+    title: str
+    page_starts: str  # where each page starts in the document text ("0 1830 3721")
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page an offset of the document falls on; None without pages."""
+        return page_of(self._starts, offset)
+
+    @property
+    def page_breaks(self) -> tuple[int, ...]:
+        """Offsets inside the chunk where a new page begins."""
+        return tuple(s for s in self._starts if self.start < s < self.end)
+
+    @property
+    def _starts(self) -> list[int]:
+        return [int(n) for n in self.page_starts.split()]
+
+
+# A ChunkRow's fields, in order
+_CHUNK_COLUMNS = (
+    "c.id, d.name, d.path, c.section, c.start, c.end,"
+    " substr(d.text, c.start + 1, c.end - c.start), c.context, d.title, d.pages"
+)
 
 
 class Catalog:
@@ -92,6 +122,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
             db.executescript(_SCHEMA)
+            _add_missing_columns(db)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -142,7 +173,7 @@ class Catalog:
                 _bump_generation(db)
             cur = db.execute(
                 "INSERT INTO documents (path, name, content_hash, pipeline, loader, encoding, text,"
-                " ingested_at) VALUES (?,?,?,?,?,?,?,?)",
+                " ingested_at, title, pages) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     path,
                     doc.path.name,
@@ -152,6 +183,8 @@ class Catalog:
                     doc.encoding,
                     doc.text,
                     datetime.now(UTC).isoformat(timespec="seconds"),
+                    doc.title,
+                    " ".join(map(str, doc.pages)),
                 ),
             )
             assert cur.lastrowid is not None
@@ -203,7 +236,7 @@ class Catalog:
         with self.connect() as db:
             rows = db.execute(
                 "SELECT d.id, d.path, d.name, d.content_hash, d.pipeline,"
-                " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), length(d.text)"
+                " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), length(d.text), d.title"
                 " FROM documents d ORDER BY d.path"
             ).fetchall()
         return [DocumentInfo(*row) for row in rows]
@@ -242,8 +275,7 @@ class Catalog:
         marks = ",".join("?" * len(ids))
         with self.connect() as db:
             rows = db.execute(
-                "SELECT c.id, d.name, d.path, c.section, c.start, c.end,"
-                " substr(d.text, c.start + 1, c.end - c.start), c.context"
+                f"SELECT {_CHUNK_COLUMNS}"
                 f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
                 list(ids),
             ).fetchall()
@@ -253,16 +285,27 @@ class Catalog:
         """A chunk and its whole document's text, for the source viewer."""
         with self.connect() as db:
             row = db.execute(
-                "SELECT c.id, d.name, d.path, c.section, c.start, c.end,"
-                " substr(d.text, c.start + 1, c.end - c.start), c.context, d.text"
+                f"SELECT {_CHUNK_COLUMNS}, d.text"
                 " FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?",
                 (chunk_id,),
             ).fetchone()
-        return None if row is None else (ChunkRow(*row[:8]), str(row[8]))
+        return None if row is None else (ChunkRow(*row[:-1]), str(row[-1]))
 
     def count_chunks(self) -> int:
         with self.connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns.items():
+            if name not in have:
+                try:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
 
 def _use_wal(db: sqlite3.Connection) -> None:

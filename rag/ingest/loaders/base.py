@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.errors import LoaderError
+from rag.types import Heading
 
-__all__ = ["LoaderError", "check_zip", "read_bytes", "tidy_lines"]
+__all__ = ["LoaderError", "check_zip", "locate_headings", "read_bytes", "tidy_lines"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -34,6 +35,26 @@ def tidy_lines(text: str) -> str:
     """Normalise line ends and trailing blanks; keep blank lines, they separate paragraphs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def locate_headings(text: str, found: list[tuple[int, str]]) -> tuple[Heading, ...]:
+    """Place the headings a loader met, (level, title) in reading order, at the lines of
+    `text` that hold them, each after the one before."""
+    starts: list[tuple[int, str]] = []
+    pos = 0
+    for raw in text.split("\n"):
+        starts.append((pos, raw.strip()))
+        pos += len(raw) + 1
+    headings: list[Heading] = []
+    k = 0
+    for level, title in found:
+        for j in range(k, len(starts)):
+            if starts[j][1] == title:
+                offset = starts[j][0] + text[starts[j][0] :].index(title[:1])
+                headings.append(Heading(offset, level, title))
+                k = j + 1
+                break
+    return tuple(headings)
 
 
 # A zip-based document (DOCX) is refused before it is unpacked if its parts would

@@ -1,12 +1,21 @@
-"""Word .docx files: paragraphs in order, tables flattened one cell per line."""
+"""Word .docx files: paragraphs in order, headings from their styles ("Heading 2",
+"标题 2"), the title from the document properties, tables flattened one cell per line."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
-from rag.ingest.loaders.base import LoaderError, check_zip, read_bytes, tidy_lines
+from rag.ingest.loaders.base import (
+    LoaderError,
+    check_zip,
+    locate_headings,
+    read_bytes,
+    tidy_lines,
+)
 from rag.types import LoadedDocument
 
 
@@ -26,9 +35,13 @@ def load_docx(path: Path) -> LoadedDocument:
     except AttributeError as exc:  # python-docx meets a part it expects and it is not there
         raise LoaderError(path, "this .docx has no document body; is it damaged?") from exc
     blocks: list[str] = []
+    headings: list[tuple[int, str]] = []
     for item in items:
         if isinstance(item, Paragraph):
             blocks.append(item.text)
+            level = _heading_level(item)
+            if level is not None and item.text.strip():
+                headings.append((level, item.text.strip()))
         elif isinstance(item, Table):
             # Same shape as the corpus's flattened tables: one cell a line, blank between.
             cells = [cell.text.strip() for row in item.rows for cell in row.cells]
@@ -36,4 +49,23 @@ def load_docx(path: Path) -> LoadedDocument:
     text = tidy_lines("\n\n".join(block for block in blocks if block.strip()))
     if not text.strip():
         raise LoaderError(path, "document has no text")
-    return LoadedDocument(path=path, text=text, loader="docx")
+    title = (document.core_properties.title or "").strip()
+    return LoadedDocument(
+        path=path,
+        text=text,
+        loader="docx",
+        title=title,
+        headings=locate_headings(text, headings),
+    )
+
+
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
+
+
+def _heading_level(paragraph: Any) -> int | None:
+    """The level of a heading style; the document's Title style is level 1 too."""
+    name = (paragraph.style.name if paragraph.style is not None else "") or ""
+    if name.lower() == "title" or name == "标题":
+        return 1
+    match = _HEADING_STYLE.match(name.strip())
+    return int(match.group(1)) if match else None

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rag.ingest.loaders.base import LoaderError, read_bytes, tidy_lines
+from rag.ingest.loaders.base import LoaderError, locate_headings, read_bytes, tidy_lines
 from rag.ingest.loaders.text import decode_text
 from rag.types import LoadedDocument
 
@@ -28,6 +28,7 @@ _BLOCKS = {
 }  # fmt: skip
 _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "ul", "ol", "dl",
                "blockquote", "figure", "section", "article"}  # fmt: skip
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\r\n\f\u3000]+")
 _CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
@@ -39,14 +40,24 @@ def load_html(path: Path) -> LoadedDocument:
 
     markup, encoding = decode_text(path, read_bytes(path))
     soup = BeautifulSoup(markup, "html.parser")
+    title = _tidy(soup.title.get_text()) if soup.title else ""
     for tag in soup.find_all(_is_left_out):
         tag.decompose()
     lines: list[str] = []
-    _Reader(lines).read(soup)
+    reader = _Reader(lines)
+    reader.read(soup)
     text = tidy_lines(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
     if not text.strip():
         raise LoaderError(path, "page has no visible text")
-    return LoadedDocument(path=path, text=text, loader="html", encoding=encoding)
+    headings = locate_headings(text, reader.headings)
+    return LoadedDocument(
+        path=path,
+        text=text,
+        loader="html",
+        encoding=encoding,
+        title=title or next((h.title for h in headings if h.level == 1), ""),
+        headings=headings,
+    )
 
 
 def _is_left_out(tag: Any) -> bool:
@@ -63,6 +74,7 @@ class _Reader:
     def __init__(self, lines: list[str]):
         self.lines = lines
         self.inline: list[str] = []
+        self.headings: list[tuple[int, str]] = []  # (level, title) of each h1-h6
 
     def read(self, root: Any) -> None:
         from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
@@ -71,7 +83,10 @@ class _Reader:
         while stack:
             node = stack.pop()
             if isinstance(node, _End):
+                before = len(self.lines)
                 self.end_line(blank=node.name in _PARAGRAPHS)
+                if node.name in _HEADINGS and len(self.lines) > before:
+                    self.headings.append((_HEADINGS[node.name], self.lines[before]))
             elif isinstance(node, Comment | Doctype | ProcessingInstruction):
                 continue
             elif isinstance(node, NavigableString):
@@ -91,12 +106,17 @@ class _Reader:
         self.end_line()
 
     def end_line(self, blank: bool = False) -> None:
-        text = _SPACES.sub(" ", _ZERO_WIDTH.sub("", "".join(self.inline))).strip()
+        text = _tidy("".join(self.inline))
         self.inline = []
         if text:
-            self.lines.append(_SPACE_BETWEEN_CJK.sub("", text))
+            self.lines.append(text)
         if blank and self.lines and self.lines[-1] != "":
             self.lines.append("")
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
+    return _SPACE_BETWEEN_CJK.sub("", text)
 
 
 class _End:

@@ -1,56 +1,377 @@
-"""PDF files with a text layer (scanned PDFs need OCR first)."""
+"""PDF files as a reader sees the pages, read with PDFium (pypdfium2).
+
+What a text extractor emits is not what the page says. This loader reads each page as
+positioned lines, then:
+- leaves out running headers and footers (the same text, numbers aside, at the top or
+  bottom of most pages) and table-of-contents pages (lines ending in dot leaders);
+- joins lines that were wrapped because they reached the right margin: no space between
+  two Chinese characters, one between Latin words, hyphenation undone;
+- keeps code (a fixed-pitch font) line by line, joining only its continuation marks;
+- normalises ligatures and other compatibility forms, drops zero-width characters;
+- takes headings from the PDF's outline, the title from its metadata, and records where
+  each page starts, so a citation names its page.
+Tables come out one row a line, cells separated by " | ".
+"""
 
 from __future__ import annotations
 
-import io
-import logging
+import ctypes
+import re
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from rag.ingest.loaders.base import LoaderError, read_bytes, tidy_lines
-from rag.types import LoadedDocument
+from rag.ingest.loaders.base import LoaderError, read_bytes
+from rag.types import Heading, LoadedDocument
+
+_BAND = 0.1  # running headers and footers sit in the top or bottom tenth of the page
+_LEADER = re.compile(r"(?:[.．·…•・_]\s*){4,}\s*\d+\s*$")
+_SENTENCE_END = re.compile(r"[。！？!?；;：:]$")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_CJK_KEPT = re.compile(r"[\u3000-\u303f\uff00-\uffef]")  # full-width forms stay as printed
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_SOFT_HYPHENS = ("\ufffe", "\u00ad", "\x02")
+_CODE_FONT = re.compile(r"courier|mono|consol|menlo|code|fixed|typewriter", re.I)
+_CONTINUATION = re.compile(r"\s*(?:←-|↩|⤶|↵|⏎|→)$")
+_TITLE_JUNK = re.compile(r"^(?:microsoft\s+\w+\s*-\s*)|\.(?:docx?|pdf|pptx?|wps|txt)$", re.I)
 
 
-class _Complaints(logging.Handler):
-    """What pypdf logs while it reads: a damaged content stream is logged, not raised."""
+@dataclass
+class _Line:
+    text: str
+    left: float
+    right: float
+    top: float
+    bottom: float
+    size: float  # font size
+    code: bool
+    page: int  # 0-based
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+    @property
+    def height(self) -> float:
+        return max(self.top - self.bottom, self.size, 1.0)
 
 
 def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    import pypdfium2 as pdfium
 
     data = read_bytes(path)
-    pypdf_log = logging.getLogger("pypdf")
-    complaints = _Complaints()
-    pypdf_log.addHandler(complaints)
-    pypdf_log.setLevel(logging.WARNING)
-    pypdf_log.propagate = False  # to our report, not to the terminal
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise LoaderError(path, "PDF is encrypted; save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except LoaderError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        reason = str(exc)
+        if "password" in reason.lower():
+            raise LoaderError(path, "PDF is encrypted; save an unprotected copy") from exc
+        raise LoaderError(path, f"cannot read this PDF ({reason}); is it damaged?") from exc
+    try:
+        pages = [_page_lines(pdf[i], i) for i in range(len(pdf))]
+        outline = _outline(pdf)
+        title = _clean_title(pdf.get_metadata_dict().get("Title", ""), path)
+    except pdfium.PdfiumError as exc:
         raise LoaderError(path, f"cannot read this PDF ({exc}); is it damaged?") from exc
     finally:
-        pypdf_log.removeHandler(complaints)
-    text = tidy_lines("\n\n".join(pages))
+        pdf.close()
+    if not any(pages):
+        raise _why_no_text(path, data)
+    body = _drop_running_lines(pages)
+    body = [[] if _is_contents_page(lines) else lines for lines in body]
+    text, page_starts, line_starts = _assemble(body, _right_margin(body))
     if not text.strip():
-        if complaints.messages:
-            raise LoaderError(
-                path,
-                f"the PDF's page contents cannot be decoded ({complaints.messages[0][:120]});"
-                " is it damaged? Re-export or print it to a new PDF",
+        raise LoaderError(path, "PDF has no text besides headers, footers and contents")
+    return LoadedDocument(
+        path=path,
+        text=text,
+        loader="pdf",
+        title=title,
+        headings=_place_outline(outline, line_starts),
+        pages=page_starts,
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _page_lines(page: Any, number: int) -> list[_Line]:
+    """The page's text as lines in PDFium's reading order: its text rectangles, those
+    on one baseline merged (a table row's cells, a line drawn in pieces)."""
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()
+    lines: list[_Line] = []
+    try:
+        for k in range(textpage.count_rects()):
+            left, bottom, right, top = textpage.get_rect(k)
+            piece = textpage.get_text_bounded(left, bottom, right, top)
+            if not piece.strip():
+                continue
+            index = raw.FPDFText_GetCharIndexAtPos(
+                textpage.raw, left + 0.5, (top + bottom) / 2, 2.0, 2.0
             )
-        raise LoaderError(
-            path, "PDF has no text layer (a scan?); run OCR on it first, then ingest again"
+            size, code = _font(textpage, index)
+            last = lines[-1] if lines else None
+            middle = (top + bottom) / 2
+            if last is not None and last.bottom <= middle <= last.top and left >= last.right - 1:
+                gap = left - last.right
+                spaced = gap > 0.2 * last.height or last.text[-1:].isspace()
+                sep = " | " if gap > 2 * last.height else (" " if spaced else "")
+                last.text = _join_words(last.text.rstrip(), piece.strip(), sep)
+                last.right = right
+                continue
+            lines.append(_Line(piece.rstrip("\r\n"), left, right, top, bottom, size, code, number))
+    finally:
+        textpage.close()
+    for line in lines:
+        line.text = line.text.rstrip() if line.code else _tidy(line.text)
+    return [line for line in lines if line.text.strip()]
+
+
+def _font(textpage: Any, index: int) -> tuple[float, bool]:
+    import pypdfium2.raw as raw
+
+    if index < 0:
+        return 0.0, False
+    flags = ctypes.c_int(0)
+    size = float(raw.FPDFText_GetFontSize(textpage.raw, index))
+    length = raw.FPDFText_GetFontInfo(textpage.raw, index, None, 0, ctypes.byref(flags))
+    name = b""
+    if length > 0:
+        buffer = ctypes.create_string_buffer(length)
+        raw.FPDFText_GetFontInfo(textpage.raw, index, buffer, length, ctypes.byref(flags))
+        name = buffer.value
+    fixed_pitch = bool(flags.value & 1)
+    return size, fixed_pitch or bool(_CODE_FONT.search(name.decode("latin-1")))
+
+
+def _tidy(text: str) -> str:
+    """Compatibility forms (ligatures, full-width Latin letters) to their plain form,
+    Chinese punctuation as printed, no zero-width characters, no space between two
+    Chinese characters, single spaces."""
+    text = "".join(
+        ch if _CJK_KEPT.match(ch) else unicodedata.normalize("NFKC", ch)
+        for ch in _ZERO_WIDTH.sub("", text)
+    )
+    text = re.sub(r"[ \t\u00a0\u3000]+", " ", text).strip()
+    return re.sub(rf"(?<={_CJK.pattern}) (?={_CJK.pattern})", "", text)
+
+
+# --------------------------------------------------------------------------- page furniture
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _in_band(line: _Line, top: float, bottom: float) -> bool:
+    band = (top - bottom) * _BAND
+    return line.bottom >= top - band or line.top <= bottom + band
+
+
+def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Leave out lines in the top or bottom band whose text, numbers aside, appears in
+    that band on at least half the pages (at least two): running headers, footers and
+    page numbers. A document of one page keeps everything."""
+    texted = [lines for lines in pages if lines]
+    if len(texted) < 2:
+        return pages
+    top = max(line.top for lines in texted for line in lines)
+    bottom = min(line.bottom for lines in texted for line in lines)
+    seen: dict[str, int] = {}
+    for lines in texted:
+        for key in {_furniture_key(ln.text) for ln in lines if _in_band(ln, top, bottom)}:
+            seen[key] = seen.get(key, 0) + 1
+    needed = max(2, (len(texted) + 1) // 2)
+    running = {key for key, count in seen.items() if count >= needed}
+    return [
+        [
+            ln
+            for ln in lines
+            if not (_in_band(ln, top, bottom) and _furniture_key(ln.text) in running)
+        ]
+        for lines in pages
+    ]
+
+
+def _is_contents_page(lines: list[_Line]) -> bool:
+    """A table of contents: most lines end in dot leaders and a page number."""
+    leaders = sum(1 for ln in lines if _LEADER.search(ln.text))
+    return leaders >= 3 and leaders >= 0.4 * len(lines)
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+def _right_margin(pages: list[list[_Line]]) -> float:
+    """Where full lines end: the 90th percentile of body lines' right edges."""
+    rights = sorted(ln.right for lines in pages for ln in lines if not ln.code)
+    return rights[int(0.9 * (len(rights) - 1))] if rights else 0.0
+
+
+def _continues(prev: _Line, line: _Line, margin: float) -> bool:
+    """Was `line` wrapped off `prev`? Both prose in the same font size, `prev` reached
+    the right margin and did not end its sentence, `line` follows right below (or
+    starts the next page)."""
+    if prev.code or line.code or _SENTENCE_END.search(prev.text):
+        return False
+    if abs(prev.size - line.size) > 0.15 * max(prev.size, line.size, 1.0):
+        return False
+    broken_word = prev.text.endswith(_SOFT_HYPHENS) or (
+        bool(re.search(r"[A-Za-z]-$", prev.text)) and line.text[:1].islower()
+    )
+    if not broken_word and prev.right + _first_word_width(line) < margin:
+        return False  # the next line's first word would have fitted: not wrapped
+    if line.page != prev.page:
+        return True
+    return 0 <= prev.bottom - line.top <= prev.height
+
+
+def _first_word_width(line: _Line) -> float:
+    """About how wide the line's first word is: a Chinese character is one em, a Latin
+    letter about half of one."""
+    first = re.match(r"[A-Za-z0-9_.\-/]+", line.text)
+    return line.size * (0.5 * len(first.group()) if first else 1.0)
+
+
+def _join_words(left: str, right: str, space: str = " ") -> str:
+    """Join two pieces of one line or paragraph: a word broken by a hyphen is mended,
+    and Chinese on either side needs no space."""
+    if left.endswith(_SOFT_HYPHENS):
+        return left.rstrip("".join(_SOFT_HYPHENS)) + right
+    if re.search(r"[A-Za-z]-$", left) and right[:1].islower():
+        return left[:-1] + right
+    if space == " " and (not left or not right or _CJK.match(left[-1]) or _CJK.match(right[0])):
+        return left + right
+    return left + space + right
+
+
+def _assemble(
+    pages: list[list[_Line]], margin: float
+) -> tuple[str, tuple[int, ...], list[tuple[int, int, str]]]:
+    """The document text, where each page starts in it (a page left with no text starts
+    where the next one does), and each line's (page, offset, text) for placing the
+    outline's headings."""
+    out: list[str] = []  # finished lines
+    page_starts: list[int] = []
+    line_starts: list[tuple[int, int, str]] = []
+    length = 0
+    prev: _Line | None = None
+    for lines in pages:
+        if not lines:
+            page_starts.append(length)
+            continue
+        for n, line in enumerate(lines):
+            if prev is not None and (_continues(prev, line, margin) or _code_continues(prev)):
+                if n == 0:
+                    page_starts.append(length)
+                joined = _join_lines(out[-1], line)
+                length += len(joined) - len(out[-1])
+                out[-1] = joined
+            else:
+                gap = "\n" if prev is None or _same_block(prev, line) else "\n\n"
+                if out:
+                    length += len(gap)
+                    out[-1] += gap
+                if n == 0:
+                    page_starts.append(length)
+                text = line.text
+                line_starts.append((line.page, length, text))
+                out.append(text)
+                length += len(text)
+            prev = line
+    return "".join(out), tuple(page_starts), line_starts
+
+
+def _join_lines(done: str, line: _Line) -> str:
+    if line.code:
+        mark = _CONTINUATION.search(done)
+        space = " " if mark and mark.group()[:1].isspace() else ""
+        return done[: mark.start() if mark else len(done)] + space + line.text.lstrip()
+    return _join_words(done, line.text)
+
+
+def _code_continues(prev: _Line) -> bool:
+    return prev.code and bool(_CONTINUATION.search(prev.text))
+
+
+def _same_block(prev: _Line, line: _Line) -> bool:
+    return line.page == prev.page and prev.bottom - line.top <= 0.8 * prev.height
+
+
+def _why_no_text(path: Path, data: bytes) -> LoaderError:
+    """PDFium says nothing when a page's content cannot be decoded: pypdf, which logs
+    what it cannot read, tells a damaged file from a scan."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    complaints: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            complaints.append(record.getMessage())
+
+    log = logging.getLogger("pypdf")
+    handler = Collect(logging.WARNING)
+    log.addHandler(handler)
+    log.propagate = False  # to our report, not to the terminal
+    try:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            page.extract_text()
+    except Exception as exc:
+        complaints.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        log.removeHandler(handler)
+    if complaints:
+        return LoaderError(
+            path,
+            f"the PDF's page contents cannot be decoded ({complaints[0][:120]}); is it"
+            " damaged? Re-export or print it to a new PDF",
         )
-    return LoadedDocument(path=path, text=text, loader="pdf")
+    return LoaderError(
+        path, "PDF has no text layer (a scan?); run OCR on it first, then ingest again"
+    )
+
+
+# --------------------------------------------------------------------------- outline, title
+
+
+def _outline(pdf: Any) -> list[tuple[int, str, int]]:
+    """(level, title, 0-based page) of each outline entry that points at a page."""
+    entries = []
+    for item in pdf.get_toc(max_depth=8):
+        dest = item.get_dest()
+        index = dest.get_index() if dest is not None else None
+        title = _tidy(item.get_title() or "")
+        if index is not None and title:
+            entries.append((item.level + 1, title, index))
+    return entries
+
+
+def _place_outline(
+    outline: list[tuple[int, str, int]], lines: list[tuple[int, int, str]]
+) -> tuple[Heading, ...]:
+    """Each outline entry at the line of its page that reads as its title; an entry
+    whose title no line of that page shows is left out."""
+    squeeze = re.compile(r"\s+")
+    headings: list[Heading] = []
+    used: set[int] = set()
+    for level, title, page in outline:
+        want = squeeze.sub("", title)
+        for line_page, offset, text in lines:
+            if line_page != page or offset in used:
+                continue
+            have = squeeze.sub("", text)
+            if have == want or (have.startswith(want) and len(have) <= len(want) + 8):
+                headings.append(Heading(offset, level, text))
+                used.add(offset)
+                break
+    return tuple(sorted(headings, key=lambda h: h.start))
+
+
+def _clean_title(raw_title: str, path: Path) -> str:
+    """The metadata title, unless it is a converter's placeholder or the file name."""
+    title = _TITLE_JUNK.sub("", _tidy(raw_title or "")).strip()
+    if not title or title.lower() in {"untitled", "无标题", path.stem.lower()}:
+        return ""
+    return title

@@ -40,6 +40,7 @@ TEXT = {
         "sources": "引用来源",
         "no_sources": "回答引用的原文会显示在这里。",
         "read": "阅读上下文",
+        "page": "第 {} 页",
         "queued": "⏳ 排队中：前面还有 {ahead} 个请求，请稍候…",
         "thinking": "🔎 正在检索资料并生成回答…",
         "empty_chat": "问一个关于知识库文档的问题，回答里的 [n] 可以点开原文。",
@@ -56,6 +57,7 @@ TEXT = {
         "sources": "Sources",
         "no_sources": "The passages an answer cites appear here.",
         "read": "Read the context",
+        "page": "p. {}",
         "queued": "⏳ Queued: {ahead} request(s) ahead of you…",
         "thinking": "🔎 Searching the documents and writing the answer…",
         "empty_chat": "Ask about the documents; click an [n] in an answer to open its source.",
@@ -132,6 +134,15 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def source_name(c: dict[str, Any], lang: str) -> str:
+    """The document's title with its file beside it, then the page:
+    "Title (file.pdf) · p. 4"."""
+    file, title = str(c.get("source", "")), str(c.get("title") or "")
+    name = f"{title} ({file})" if title and title != file else file
+    page = c.get("page")
+    return f"{name} · {TEXT[lang]['page'].format(page)}" if page else name
+
+
 def render_sources(service: RagService, kb: str, citations: list[dict[str, Any]], lang: str) -> str:
     t = TEXT[lang]
     if not citations:
@@ -145,7 +156,7 @@ def render_sources(service: RagService, kb: str, citations: list[dict[str, Any]]
         )
         items.append(
             f'<div class="src" id="src-{c["n"]}">'
-            f'<div class="src-head">[{c["n"]}] {escape(c["source"])}</div>'
+            f'<div class="src-head">[{c["n"]}] {escape(source_name(c, lang))}</div>'
             f'<div class="src-section">{escape(c["section"])}</div>'
             f"<blockquote>…{escape(before)}<mark>{escape(span)}</mark>"
             f"{escape(after)}…</blockquote>"

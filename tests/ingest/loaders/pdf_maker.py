@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def write_text_pdf(path: Path, lines: list[str]) -> None:
@@ -60,3 +63,197 @@ def _write(
         xref,
     )
     path.write_bytes(bytes(out))
+
+
+# --------------------------------------------------------------------------- a manual
+
+HEADER = "星河数据平台用户手册"
+FOOTER = "第 {n} 页"
+_FONT = "STSong-Light"  # reportlab's built-in CJK font: nothing to embed or download
+_WIDTH = 380.0  # points of text per line: lines are wrapped to it, as a word processor does
+
+
+@dataclass
+class Manual:
+    """What the manual says, for the tests to look for."""
+
+    title: str
+    headings: list[tuple[int, str, int]] = field(default_factory=list)  # level, title, page
+    sentences: list[tuple[str, int]] = field(default_factory=list)  # each body sentence, page
+    code: list[str] = field(default_factory=list)  # code lines as they should read
+    rows: list[str] = field(default_factory=list)  # table rows as they should read
+    furniture: list[str] = field(default_factory=list)  # text that is no content
+
+
+# A page is a list of blocks: ("h1"|"h2", title), ("p", sentence), ("p-break", sentence:
+# wrapped lines continue on the next page), ("code", lines), ("table", rows), ("figure",)
+PAGES: list[list[tuple[Any, ...]]] = [
+    [
+        ("h1", "第1章 安装"),
+        (
+            "p",
+            "星河数据平台支持在单台服务器上安装，也支持在由多台服务器组成的集群中部署，安装前请确认每台服务器的磁盘空间不少于二十吉字节。",
+        ),
+        (
+            "p",
+            "The installer verifies the operating system configuration and the available memory before it copies any program files to the target directory.",
+        ),
+        ("h2", "1.1 系统要求"),
+        ("p", "服务器需要四个处理器核心和十六吉字节内存，操作系统为六十四位的Linux发行版。"),
+        ("p", "The \ufb01le system must be ext4 or xfs."),
+    ],
+    [
+        ("h1", "第2章 配置"),
+        (
+            "p",
+            "配置文件位于安装目录下的conf文件夹中，修改任何一项配置以后都需要重新启动全部服务才能生效。",
+        ),
+        (
+            "code",
+            [
+                "xinghe-admin restart --all --wait-for-cluster-ready \u2190-",
+                "--timeout 300",
+                "xinghe-admin status",
+            ],
+        ),
+        ("h2", "2.1 端口设置"),
+        (
+            "table",
+            [
+                ["端口", "用途", "默认值"],
+                ["管理端口", "网页控制台", "8443"],
+                ["数据端口", "客户端连接", "9090"],
+            ],
+        ),
+        (
+            "p-break",
+            "如果默认端口已经被其他程序占用，可以在配置文件中把它改为任意一个未被占用的端口，改完以后用状态命令确认新的端口已经开始监听，再通知所有客户端使用新的端口连接。",
+        ),
+    ],
+    [
+        ("h1", "第3章 备份与恢复"),
+        ("p", "平台每天凌晨两点自动备份全部数据，备份文件保留三十天，过期的备份会被自动删除。"),
+        ("p", "恢复数据时，先停止服务，再运行恢复命令并指定备份文件的日期。"),
+    ],
+    [("figure",)],  # a screenshot: no text besides the running header and footer
+]
+
+
+def write_manual_pdf(path: Path) -> Manual:
+    """A five-page manual as a word processor exports it: a contents page with dot
+    leaders, a running header and footer, an outline (bookmarks), wrapped lines (one
+    English word hyphenated, a paragraph running over a page break), a ligature, a
+    table, a code block with a continuation mark, and a page that is only a picture."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+    width, height = A4
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    manual = Manual(title=HEADER)
+    pdf.setTitle(manual.title)
+    total = len(PAGES) + 1
+
+    def furniture(n: int) -> None:
+        pdf.setFont(_FONT, 9)
+        header, footer = f"{HEADER}    {n} / {total}", FOOTER.format(n=n)
+        pdf.drawString(72, height - 40, header)
+        pdf.drawCentredString(width / 2, 30, footer)
+        manual.furniture += [header, footer]
+
+    furniture(1)
+    pdf.setFont(_FONT, 16)
+    pdf.drawString(72, height - 90, "目录")
+    y = height - 120
+    pdf.setFont(_FONT, 11)
+    for n, page in enumerate(PAGES, start=2):
+        for block in page:
+            if block[0] in ("h1", "h2"):
+                indent = 0 if block[0] == "h1" else 20
+                entry = f"{block[1]} {'.' * (50 - indent // 3)} {n}"
+                pdf.drawString(72 + indent, y, entry)
+                manual.furniture.append(entry)
+                y -= 18
+    pdf.showPage()
+
+    carried: list[str] = []  # lines of a paragraph that runs over onto this page
+    for n, page in enumerate(PAGES, start=2):
+        furniture(n)
+        y = height - 90
+        pdf.setFont(_FONT, 11)
+        for line in carried:
+            pdf.drawString(72, y, line)
+            y -= 16
+        carried = []
+        for block in page:
+            kind = block[0]
+            if kind in ("h1", "h2"):
+                size = 16 if kind == "h1" else 13
+                pdf.setFont(_FONT, size)
+                pdf.drawString(72, y, block[1])
+                key = f"p{n}-{block[1]}"
+                pdf.bookmarkPage(key, fit="XYZ", top=y + size)
+                pdf.addOutlineEntry(block[1], key, level=0 if kind == "h1" else 1)
+                manual.headings.append((1 if kind == "h1" else 2, block[1], n))
+                y -= 28
+            elif kind in ("p", "p-break"):
+                pdf.setFont(_FONT, 11)
+                lines = _wrap(block[1], _FONT, 11)
+                if kind == "p-break":
+                    lines, carried = lines[:2], lines[2:]
+                for line in lines:
+                    pdf.drawString(72, y, line)
+                    y -= 16
+                manual.sentences.append((block[1].replace("\ufb01", "fi"), n))
+                y -= 10
+            elif kind == "code":
+                pdf.setFont("Courier", 10)
+                for line in block[1]:
+                    pdf.drawString(90, y, line)
+                    y -= 13
+                manual.code += [
+                    "xinghe-admin restart --all --wait-for-cluster-ready --timeout 300",
+                    "xinghe-admin status",
+                ]
+                y -= 10
+            elif kind == "table":
+                pdf.setFont(_FONT, 11)
+                for row in block[1]:
+                    for k, cell in enumerate(row):
+                        pdf.drawString(72 + 140 * k, y, cell)
+                    manual.rows.append(" | ".join(row))
+                    y -= 18
+                y -= 10
+            elif kind == "figure":
+                pdf.setFillGray(0.8)
+                pdf.rect(72, 300, 450, 400, fill=1, stroke=0)
+        pdf.showPage()
+    pdf.save()
+    return manual
+
+
+def _wrap(text: str, font: str, size: float) -> list[str]:
+    """Lines of at most _WIDTH points: Chinese breaks between any two characters, English
+    between words, and a word too long for the rest of a line is hyphenated."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    tokens = re.findall(r"[A-Za-z0-9.\-]+ ?|.", text)
+    lines, line = [], ""
+    for token in tokens:
+        if stringWidth(line + token.rstrip(), font, size) <= _WIDTH:
+            line += token
+            continue
+        if len(token) > 8 and token[0].isalpha():  # hyphenate what still fits
+            cut = len(token) - 1
+            while cut > 2 and stringWidth(line + token[:cut] + "-", font, size) > _WIDTH:
+                cut -= 1
+            if cut > 2:
+                lines.append(line + token[:cut] + "-")
+                line = token[cut:]
+                continue
+        lines.append(line.rstrip())
+        line = token
+    lines.append(line.rstrip())
+    return lines

@@ -57,6 +57,23 @@ def test_docx_paragraphs_and_table_cells(tmp_path: Path) -> None:
     assert "研发强度\n\n6.5" in text  # one cell a line, as the flattened tables
 
 
+def test_docx_title_and_headings_come_from_its_properties_and_styles(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "园区管理办法"
+    document.add_heading("第一章 总则", level=1)
+    document.add_paragraph("本办法适用于园区内的全部企业。")
+    document.add_heading("入驻条件", level=2)  # no number: only its style says heading
+    document.add_paragraph("企业须在园区注册。")
+    path = tmp_path / "rules.docx"
+    document.save(str(path))
+    doc = load_document(path)
+    assert doc.title == "园区管理办法"
+    assert [(h.level, h.title) for h in doc.headings] == [(1, "第一章 总则"), (2, "入驻条件")]
+    assert all(doc.text[h.start :].startswith(h.title) for h in doc.headings)
+
+
 def test_pdf_with_text_layer(tmp_path: Path) -> None:
     path = tmp_path / "report.pdf"
     write_text_pdf(path, ["Jinan plan 2025", "Foreign investment share 15%"])
@@ -126,6 +143,9 @@ HELP_PAGE = """<!doctype html><html><head><title>帮助</title></head><body>
 <pre>make
 make install</pre>
 <ul><li>第一项</li><li>第二项 <i>带强调</i></li></ul>
+<h2>卸载</h2>
+<p>短行</p>
+<p>运行卸载命令即可。</p>
 </main>
 <footer>版权所有 © 2026 某公司</footer>
 </body></html>"""
@@ -144,6 +164,21 @@ def test_html_keeps_inline_elements_in_their_sentence(tmp_path: Path) -> None:
     assert "第二项带强调" in lines  # no space left between two Chinese characters
     for chrome in ("首页", "文档目录", "侧栏导航链接", "版权所有"):
         assert chrome not in text, chrome
+
+
+def test_html_title_and_headings_come_from_the_markup(tmp_path: Path) -> None:
+    from rag.ingest.chunking import chunk_document
+
+    path = tmp_path / "help.html"
+    path.write_text(HELP_PAGE, encoding="utf-8")
+    doc = load_document(path)
+    assert doc.title == "帮助"
+    assert [(h.level, h.title) for h in doc.headings] == [(1, "安装 KiCad"), (2, "卸载")]
+    assert all(doc.text[h.start :].startswith(h.title) for h in doc.headings)
+    chunks = chunk_document(doc.text, 300, 80, title=doc.title, headings=doc.headings)
+    # "短行" is a short line, not a heading: only the markup's headings make sections
+    assert [c.section for c in chunks] == ["安装 KiCad", "安装 KiCad > 卸载"]
+    assert "短行" in doc.text[chunks[1].start : chunks[1].end]
 
 
 def test_every_sentence_of_an_html_page_lands_whole_in_a_chunk(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from rag.interfaces.server.app import create_app
 from rag.service import RagService
+from rag.settings import Settings
+from tests.interfaces.server.conftest import fake_service
 
 
 @pytest.fixture
@@ -113,3 +115,19 @@ def test_gradio_chat_is_mounted_and_root_redirects(ingested: RagService) -> None
     client = TestClient(create_app(ingested))
     assert client.get("/", follow_redirects=False).headers["location"] == "/chat/"
     assert client.get("/chat/").status_code == 200
+
+
+def test_citations_and_sources_of_a_pdf_name_its_title_and_page(settings: Settings) -> None:
+    from tests.ingest.loaders.pdf_maker import write_manual_pdf
+
+    write_manual_pdf(settings.corpus_dir / "manual.pdf")
+    reply = "平台每天凌晨两点自动备份全部数据，备份文件保留三十天[1]。"
+    client = TestClient(create_app(fake_service(settings, reply), chat_ui=False))
+    done = events(client.post("/api/ask", json={"question": "平台的备份文件保留多少天？"}))[-1]
+    [citation] = done["citations"]
+    assert citation["source"] == "manual.pdf" and "三十天" in citation["text"]
+    assert citation["page"] == 4 and citation["title"] == "星河数据平台用户手册"
+    source = client.get("/api/source", params={"chunk": citation["chunk_id"]}).json()
+    assert source["page"] == 4 and source["title"] == "星河数据平台用户手册"
+    hits = client.get("/api/search", params={"q": "端口被占用", "k": 3}).json()["hits"]
+    assert any(h["source"] == "manual.pdf" and h["page"] == 3 for h in hits)

@@ -264,3 +264,36 @@ def test_markdown_images_and_links_in_answers_and_questions_load_nothing(
     finally:
         collector.close()
     assert collector.hits == []
+
+
+def test_pdf_sources_show_title_and_page_in_chat_widget_and_viewer(
+    settings: Settings, page: Any, screenshots: Path
+) -> None:
+    from tests.ingest.loaders.pdf_maker import write_manual_pdf
+
+    write_manual_pdf(settings.corpus_dir / "manual.pdf")
+    reply = "平台每天凌晨两点自动备份全部数据，备份文件保留三十天[1]。"
+    where = "星河数据平台用户手册 (manual.pdf) · 第 4 页"
+    with LiveServer(create_app(fake_service(settings, reply))) as server:
+        page.goto(server.url + "/chat/")
+        page.fill("#question textarea", "平台的备份文件保留多少天？")
+        page.click("#send")
+        page.wait_for_selector("#sources mark", timeout=30_000)
+        assert where in page.locator("#sources").inner_text()
+        page.screenshot(path=str(screenshots / "pdf-page-chat.png"))
+
+        page.goto(server.url + "/widget/panel?lang=zh")
+        page.fill("#question", "平台的备份文件保留多少天？")
+        page.click("#send")
+        page.wait_for_selector("#messages .sources li", timeout=30_000)
+        assert where in page.locator("#messages .sources").inner_text()
+        page.locator("#messages .cite").first.click()
+        page.wait_for_selector("#source-view #cited-span")
+        assert where in page.locator("#source-view-name").inner_text()
+        assert "三十天" in page.locator("#source-view #cited-span").inner_text()
+        href = page.locator("#source-open-new").get_attribute("href")
+
+        page.goto(server.url + href)
+        page.wait_for_selector("#source-text #cited-span")
+        assert where in page.locator("#source-name").inner_text()
+        page.screenshot(path=str(screenshots / "pdf-page-source-viewer.png"))
