@@ -24,7 +24,7 @@ from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
 from rag.settings import Settings
-from rag.store.catalog import DocumentInfo
+from rag.store.catalog import ChunkRow, DocumentInfo
 from rag.store.knowledge_base import (
     KnowledgeBase,
     list_knowledge_bases,
@@ -208,8 +208,7 @@ class RagService:
         if found is None:
             return None
         row, text = found
-        lo = start if start is not None and row.start <= start < row.end else row.start
-        hi = end if end is not None and lo < end <= row.end else row.end
+        lo, hi = _span_in_chunk(row, start, end)
         return SourcePassage(
             knowledge_base.name,
             row.source,
@@ -223,6 +222,28 @@ class RagService:
             title=row.title,
             page=row.page_at(lo),
         )
+
+    def page_image(
+        self,
+        chunk_id: int,
+        start: int | None = None,
+        end: int | None = None,
+        kb: str | None = None,
+    ) -> bytes | None:
+        """A PNG of the PDF page a cited span starts on, the span highlighted; None when
+        the document has no pages or its file is no longer where it was indexed from."""
+        from rag.ingest.loaders.pdf import render_page
+
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        found = knowledge_base.catalog.chunk_document(chunk_id)
+        if found is None:
+            return None
+        row, text = found
+        lo, hi = _span_in_chunk(row, start, end)
+        page, path = row.page_at(lo), Path(row.path)
+        if page is None or not path.is_file():
+            return None
+        return render_page(path, page, text[lo:hi])
 
     # ------------------------------------------------------------------ answers
 
@@ -274,3 +295,10 @@ class RagService:
         """question -> the JSON of `rag ask --json`, for the evaluation."""
         pipeline = self.answer_pipeline(kb)
         return lambda question: pipeline.answer(question).to_json()
+
+
+def _span_in_chunk(row: ChunkRow, start: int | None, end: int | None) -> tuple[int, int]:
+    """The asked span when it lies inside the chunk, else the whole chunk."""
+    lo = start if start is not None and row.start <= start < row.end else row.start
+    hi = end if end is not None and lo < end <= row.end else row.end
+    return lo, hi

@@ -68,6 +68,16 @@
       $("source-info").textContent = `全文共 ${data.document_chars} 字`;
     }
 
+    if (Number.isFinite(data.page)) {
+      // The page as printed, rendered by the server with the cited lines highlighted
+      // (an <img> sends the cookie the token set, not a header).
+      const image = $("source-page-image");
+      image.alt = `${name} 第 ${data.page} 页`;
+      image.src = "/api/page?" + params.toString();
+      $("source-page-caption").textContent = `第 ${data.page} 页`;
+      $("source-page").hidden = false;
+    }
+
     const mark = document.createElement("mark");
     mark.id = "cited-span";
     mark.textContent = String(data.text ?? "");

@@ -16,6 +16,7 @@ Tables come out one row a line, cells separated by " | ".
 from __future__ import annotations
 
 import ctypes
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -375,3 +376,63 @@ def _clean_title(raw_title: str, path: Path) -> str:
     if not title or title.lower() in {"untitled", "无标题", path.stem.lower()}:
         return ""
     return title
+
+
+# --------------------------------------------------------------------------- page images
+
+
+def render_page(path: Path, page: int, quote: str = "", scale: float = 1.5) -> bytes:
+    """A PNG of the 1-based `page`, with the lines that hold `quote` highlighted (when
+    they can be found on it: the quote is the loader's text, which joined the lines)."""
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    try:
+        pdf = pdfium.PdfDocument(read_bytes(path))
+    except pdfium.PdfiumError as exc:
+        raise LoaderError(path, f"cannot read this PDF ({exc})") from exc
+    try:
+        if not 1 <= page <= len(pdf):
+            raise LoaderError(path, f"the PDF has no page {page}")
+        sheet = pdf[page - 1]
+        height = sheet.get_height()
+        image = sheet.render(scale=scale).to_pil().convert("RGB")
+        draw = ImageDraw.Draw(image, "RGBA")
+        for left, bottom, right, top in _quote_boxes(sheet, quote):
+            box = (left * scale, (height - top) * scale, right * scale, (height - bottom) * scale)
+            draw.rectangle(box, fill=(255, 200, 0, 90))
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _quote_boxes(sheet: Any, quote: str) -> list[tuple[float, float, float, float]]:
+    """The page's text rectangles from the quote's first words to its last ones."""
+    words = re.sub(r"\s+", "", quote)
+    if not words:
+        return []
+    textpage = sheet.get_textpage()
+    try:
+        first = _find(textpage, words[:12], 0)
+        if first is None:
+            return []
+        last = _find(textpage, words[-8:], first[0]) or first
+        count = last[0] + last[1] - first[0]
+        return [textpage.get_rect(k) for k in range(textpage.count_rects(first[0], count))]
+    finally:
+        textpage.close()
+
+
+def _find(textpage: Any, key: str, after: int) -> tuple[int, int] | None:
+    """Where `key` is on the page, at or after char `after`; shorter keys are tried when
+    a line break inside it keeps it from matching."""
+    while len(key) >= 3:
+        searcher = textpage.search(key, index=after)
+        found = searcher.get_next()
+        searcher.close()
+        if found:
+            return int(found[0]), int(found[1])
+        key = key[: len(key) * 2 // 3]
+    return None

@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from rag.errors import BadQuestionError, EmptyQueryError, KnowledgeBaseError
+from rag.errors import BadQuestionError, EmptyQueryError, KnowledgeBaseError, LoaderError
 from rag.interfaces.server.answers import (
     AnswerJob,
     AskRequest,
@@ -123,6 +123,22 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
         if passage is None:
             return error(404, f"没有编号为 {chunk} 的段落（知识库 {service.kb_name(kb)}）。")
         return passage.to_json()
+
+    @router.get("/api/page", response_model=None)
+    def page(
+        chunk: int = Query(ge=0, le=SQLITE_MAX_INT),
+        kb: str | None = None,
+        start: int | None = Query(None, ge=0, le=SQLITE_MAX_INT),
+        end: int | None = Query(None, ge=0, le=SQLITE_MAX_INT),
+    ) -> Response:
+        """The PDF page a cited span starts on, as a PNG with the span highlighted."""
+        try:
+            png = service.page_image(chunk, start, end, kb)
+        except (KnowledgeBaseError, LoaderError) as exc:
+            return error(404, str(exc))
+        if png is None:
+            return error(404, f"段落 {chunk} 没有可显示的页面（不是 PDF，或原文件已移走）。")
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private"})
 
     @router.get("/v1/models")
     def models() -> dict[str, Any]:

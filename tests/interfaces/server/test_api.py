@@ -131,3 +131,13 @@ def test_citations_and_sources_of_a_pdf_name_its_title_and_page(settings: Settin
     assert source["page"] == 4 and source["title"] == "星河数据平台用户手册"
     hits = client.get("/api/search", params={"q": "端口被占用", "k": 3}).json()["hits"]
     assert any(h["source"] == "manual.pdf" and h["page"] == 3 for h in hits)
+    image = client.get("/api/page", params={"chunk": citation["chunk_id"]})
+    assert image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    (settings.corpus_dir / "manual.pdf").unlink()  # moved away after indexing: no page
+    assert client.get("/api/page", params={"chunk": citation["chunk_id"]}).status_code == 404
+
+
+def test_only_pdf_passages_have_a_page_image(client: TestClient) -> None:
+    hit = client.get("/api/search", params={"q": "5G基站", "k": 1}).json()["hits"][0]
+    response = client.get("/api/page", params={"chunk": hit["chunk_id"]})
+    assert response.status_code == 404 and "不是 PDF" in response.json()["error"]

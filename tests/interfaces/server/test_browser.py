@@ -293,7 +293,14 @@ def test_pdf_sources_show_title_and_page_in_chat_widget_and_viewer(
         assert "三十天" in page.locator("#source-view #cited-span").inner_text()
         href = page.locator("#source-open-new").get_attribute("href")
 
-        page.goto(server.url + href)
+        with page.expect_response(lambda r: "/api/page?" in r.url) as rendered:
+            page.goto(server.url + href)
         page.wait_for_selector("#source-text #cited-span")
         assert where in page.locator("#source-name").inner_text()
-        page.screenshot(path=str(screenshots / "pdf-page-source-viewer.png"))
+        # beside the text, page 4 as printed (rendered by the server), the span highlighted
+        response = rendered.value
+        assert response.status == 200 and response.headers["content-type"] == "image/png"
+        assert response.body().startswith(b"\x89PNG")
+        page.wait_for_selector("#source-page:not([hidden]) img[src*='/api/page']")
+        assert "第 4 页" in page.locator("#source-page-caption").inner_text()
+        page.screenshot(path=str(screenshots / "pdf-page-source-viewer.png"), full_page=True)
