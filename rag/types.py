@@ -43,17 +43,18 @@ class LoadedDocument:
     """A file's extracted text and the structure the file gives; every offset in the
     system points into `text`.
 
-    `headings` is empty when the file declares none: the chunker then guesses headings
-    from the lines. `pages` holds the offset where each page starts (page 1 first),
+    Unless `structured`, the chunker guesses headings from the lines when `headings` is
+    empty (plain text). `pages` holds the offset where each page starts (page 1 first),
     empty for formats without pages."""
 
     path: Path
     text: str
-    loader: str  # "text", "pdf", "docx", "html"
+    loader: str  # "text", "pdf", "docx", "html", "xlsx", "csv", "pptx"
     encoding: str | None = None
     title: str = ""
     headings: tuple[Heading, ...] = ()
     pages: tuple[int, ...] = ()
+    structured: bool = False  # the file says where its headings are, even if it has none
 
     def page_at(self, offset: int) -> int | None:
         return page_of(self.pages, offset)

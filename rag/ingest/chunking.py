@@ -97,13 +97,17 @@ class _SectionPath:
         return " > ".join(title for _, title in self._stack)
 
 
-def parse_blocks(text: str, headings: Sequence[Heading] = ()) -> list[_Block]:
+def parse_blocks(
+    text: str, headings: Sequence[Heading] = (), structured: bool = False
+) -> list[_Block]:
     """Group lines into paragraphs and tables, each tagged with its section path.
 
     The headings a file declares are taken as they are; only when it declares none
-    (plain text) are headings guessed from numbering and short lines."""
+    and is not `structured` (plain text) are headings guessed from numbering and short
+    lines."""
     lines = list(iter_lines(text))
     declared = {h.start: h for h in headings}
+    structured = structured or bool(declared)
     path = _SectionPath()
     blocks: list[_Block] = []
     i = 0
@@ -119,7 +123,7 @@ def parse_blocks(text: str, headings: Sequence[Heading] = ()) -> list[_Block]:
                 continue
         taken = (
             _take_declared_heading(line, declared, path)
-            if declared
+            if structured
             else _take_guessed_headings(lines, i, path)
         )
         if taken:
@@ -367,12 +371,14 @@ def chunk_document(
     *,
     title: str = "",
     headings: Sequence[Heading] = (),
+    structured: bool = False,
 ) -> list[Chunk]:
-    """Chunks of a document; `title` and `headings` are what the file declares (a
-    title is guessed from the first lines when it declares none)."""
+    """Chunks of a document; `title`, `headings` and `structured` are what the file
+    declares (see LoadedDocument; a title is guessed from the first lines when it
+    declares none)."""
     title = title or document_title(text)
     chunks: list[Chunk] = []
-    for block in parse_blocks(text, headings):
+    for block in parse_blocks(text, headings, structured):
         if block.kind == "table":
             chunks.extend(_table_chunks(block, size, overlap))
         else:

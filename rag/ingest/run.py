@@ -254,6 +254,7 @@ class FileIngest:
             self.chunking.overlap,
             title=doc.title,
             headings=doc.headings,
+            structured=doc.structured,
         )
         if not chunks:
             raise LoaderError(path, "no text to index after extraction")

@@ -9,6 +9,8 @@ from rag.ingest.loaders.base import LoaderError
 from rag.ingest.loaders.docx import load_docx
 from rag.ingest.loaders.html import load_html
 from rag.ingest.loaders.pdf import load_pdf
+from rag.ingest.loaders.sheets import load_csv, load_xlsx
+from rag.ingest.loaders.slides import load_pptx
 from rag.ingest.loaders.text import load_text
 from rag.types import LoadedDocument
 
@@ -20,6 +22,9 @@ LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,
+    ".xlsx": load_xlsx,
+    ".csv": load_csv,
+    ".pptx": load_pptx,
 }
 
 
