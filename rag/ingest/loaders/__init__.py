@@ -8,6 +8,7 @@ from pathlib import Path
 from rag.ingest.loaders.base import LoaderError
 from rag.ingest.loaders.docx import load_docx
 from rag.ingest.loaders.html import load_html
+from rag.ingest.loaders.odt import load_odt
 from rag.ingest.loaders.pdf import load_pdf
 from rag.ingest.loaders.sheets import load_csv, load_xlsx
 from rag.ingest.loaders.slides import load_pptx
@@ -25,6 +26,7 @@ LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".xlsx": load_xlsx,
     ".csv": load_csv,
     ".pptx": load_pptx,
+    ".odt": load_odt,
 }
 
 

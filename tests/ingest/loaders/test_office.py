@@ -98,9 +98,74 @@ def test_pptx_slides_are_sections_and_pages(tmp_path: Path) -> None:
     assert doc.page_at(doc.text.index("150家")) == 3
 
 
-@pytest.mark.parametrize("name", ["broken.xlsx", "broken.pptx"])
+@pytest.mark.parametrize("name", ["broken.xlsx", "broken.pptx", "broken.odt"])
 def test_damaged_office_files_say_so(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(LoaderError, match="damaged"):
         load_document(path)
+
+
+ODT_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" office:version="1.3">
+<office:body><office:text>
+<text:table-of-content><text:index-body><text:p>第一章 安装 ........ 1</text:p></text:index-body></text:table-of-content>
+<text:h text:outline-level="1">第一章 安装</text:h>
+<text:p>运行<text:span>安装程序</text:span>，按<text:a>提示</text:a>操作。<text:note><text:note-body><text:p>脚注不算正文。</text:p></text:note-body></text:note></text:p>
+<text:list><text:list-item><text:p>第一步：下载。</text:p></text:list-item>
+<text:list-item><text:p>第二步：<text:s text:c="2"/>解压。</text:p></text:list-item></text:list>
+<text:section><text:h text:outline-level="2">系统要求</text:h>
+<table:table><table:table-row><table:table-cell><text:p>项目</text:p></table:table-cell>
+<table:table-cell><text:p>最低</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell><text:p>内存</text:p></table:table-cell>
+<table:table-cell><text:p>4 GB</text:p></table:table-cell></table:table-row></table:table>
+</text:section>
+</office:text></office:body></office:document-content>"""
+
+ODT_META = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>安装手册</dc:title>
+</office:meta></office:document-meta>"""
+
+
+def write_odt(path: Path, content: str = ODT_CONTENT) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as odt:
+        odt.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        odt.writestr("content.xml", content)
+        odt.writestr("meta.xml", ODT_META)
+
+
+def test_odt_headings_lists_and_tables(tmp_path: Path) -> None:
+    path = tmp_path / "manual.odt"
+    write_odt(path)
+    doc = load_document(path)
+    assert doc.title == "安装手册" and doc.loader == "odt"
+    assert [(h.level, h.title) for h in doc.headings] == [(1, "第一章 安装"), (2, "系统要求")]
+    sections = dict(chunks_of(doc))
+    assert (
+        sections["第一章 安装"] == "运行安装程序，按提示操作。\n\n第一步：下载。\n\n第二步： 解压。"
+    )
+    assert sections["第一章 安装 > 系统要求"] == "项目：内存｜最低：4 GB"
+    assert "脚注" not in doc.text and "........" not in doc.text  # notes, the contents
+
+
+def test_odt_with_an_entity_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+        "<office:text><text:p>&b;</text:p></office:text></office:body></office:document-content>"
+    )
+    path = tmp_path / "bomb.odt"
+    write_odt(path, bomb)
+    try:
+        doc = load_document(path)
+    except LoaderError:
+        return
+    assert "aaaa" not in doc.text  # entities are never expanded
