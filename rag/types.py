@@ -49,12 +49,13 @@ class LoadedDocument:
 
     path: Path
     text: str
-    loader: str  # "text", "pdf", "docx", "html", "xlsx", "csv", "pptx"
+    loader: str  # "text", "pdf", "docx", "html", "xlsx", "csv", "pptx", "odt", "image"
     encoding: str | None = None
     title: str = ""
     headings: tuple[Heading, ...] = ()
     pages: tuple[int, ...] = ()
     structured: bool = False  # the file says where its headings are, even if it has none
+    ocr_pages: tuple[int, ...] = ()  # pages (1-based) whose text was read by OCR
 
     def page_at(self, offset: int) -> int | None:
         return page_of(self.pages, offset)
@@ -126,6 +127,7 @@ class SourcePassage:
     document_chars: int
     title: str = ""
     page: int | None = None
+    ocr: bool = False  # the span's page was read by OCR: its text may hold misreadings
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -67,6 +67,9 @@
     if (Number.isFinite(data.document_chars)) {
       $("source-info").textContent = `全文共 ${data.document_chars} 字`;
     }
+    if (data.ocr) {
+      $("source-info").textContent += "（此页文字由 OCR 从图像识别，可能有误，请对照页面图像）";
+    }
 
     if (Number.isFinite(data.page)) {
       // The page as printed, rendered by the server with the cited lines highlighted

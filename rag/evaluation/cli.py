@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -11,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.evaluation.dataset import DatasetError, load_dataset, validate_against_corpus
-from rag.evaluation.report import HEADLINE, build_report, compare, format_comparison, write_report
+from rag.evaluation.report import (
+    HEADLINE,
+    build_report,
+    compare,
+    cpu_name,
+    format_comparison,
+    write_report,
+)
 from rag.evaluation.runner import EvidenceLocator, run_items, summarise
 from rag.settings import PROJECT_ROOT
 
@@ -78,6 +86,7 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
         "retrieval_only": bool(args.retrieval_only),
         "seconds": round(time.perf_counter() - started, 1),
         "embedding_model": service.settings.embedding_model,
+        "cpu": f"{cpu_name()}, {os.cpu_count()} cores",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     report = build_report(summary, results, run_info)

@@ -26,6 +26,20 @@ HEADLINE = [
 ]
 
 
+def cpu_name() -> str:
+    """The CPU's model name (speeds differ between machines: every figure names it)."""
+    import platform
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        return next(
+            line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line
+        )
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
 def build_report(
     summary: dict[str, Any], results: list[ItemResult], run_info: dict[str, Any]
 ) -> dict[str, Any]:

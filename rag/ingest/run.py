@@ -22,6 +22,7 @@ from tqdm import tqdm
 from rag.files import sha256_of
 from rag.ingest.chunking import chunk_document, document_title
 from rag.ingest.loaders import LoaderError, is_supported, load_document
+from rag.ingest.ocr import PageReader
 from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase
@@ -178,9 +179,11 @@ def ingest(
     *,
     batch_size: int = 32,
     progress: bool = True,
+    ocr: PageReader | None = None,
 ) -> IngestReport:
+    """Index files and folders; `ocr` reads scanned pages and images (None refuses them)."""
     report = IngestReport()
-    file = FileIngest(kb, embedder, chunking, limits, batch_size, progress)
+    file = FileIngest(kb, embedder, chunking, limits, batch_size, progress, ocr)
     with kb.write_lock():
         kb.check_embedder(embedder, claim=True)
         files = discover(paths, report, limits)
@@ -224,6 +227,7 @@ class FileIngest:
     limits: IngestLimits
     batch_size: int
     progress: bool
+    ocr: PageReader | None
 
     def ingest(self, path: Path, report: IngestReport) -> None:
         pipeline = self.chunking.fingerprint()
@@ -235,7 +239,7 @@ class FileIngest:
         if known and known.content_hash == content_hash and known.pipeline == pipeline:
             report.unchanged.append(str(path))
             return
-        doc = load_document(path)  # raises LoaderError with the reason
+        doc = load_document(path, self.ocr)  # raises LoaderError with the reason
         if not doc.title:  # the file declares none: the first title-like line
             doc = replace(doc, title=document_title(doc.text))
         instructions = instruction_spans(doc.text)

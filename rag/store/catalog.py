@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS documents (
     text TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
     title TEXT NOT NULL DEFAULT '',
-    pages TEXT NOT NULL DEFAULT ''
+    pages TEXT NOT NULL DEFAULT '',
+    ocr_pages TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -51,7 +52,11 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 # Columns added since the first catalogs: an older catalog gains them when opened (its
 # documents are read again anyway, because the pipeline version changed with them).
 _ADDED_COLUMNS = {
-    "documents": {"title": "TEXT NOT NULL DEFAULT ''", "pages": "TEXT NOT NULL DEFAULT ''"},
+    "documents": {
+        "title": "TEXT NOT NULL DEFAULT ''",
+        "pages": "TEXT NOT NULL DEFAULT ''",
+        "ocr_pages": "TEXT NOT NULL DEFAULT ''",
+    },
 }
 PARTIAL = "partial:"  # the hash of a document whose chunks are still being written
 _BUSY_TIMEOUT_S = 30  # how long a connection waits for another one's write to finish
@@ -94,10 +99,15 @@ class ChunkRow:
     context: str
     title: str
     page_starts: str  # where each page starts in the document text ("0 1830 3721")
+    ocr_pages: str  # the pages read by OCR ("2 3")
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page an offset of the document falls on; None without pages."""
         return page_of(self._starts, offset)
+
+    def read_by_ocr(self, offset: int) -> bool:
+        page = self.page_at(offset)
+        return page is not None and str(page) in self.ocr_pages.split()
 
     @property
     def page_breaks(self) -> tuple[int, ...]:
@@ -112,7 +122,7 @@ class ChunkRow:
 # A ChunkRow's fields, in order
 _CHUNK_COLUMNS = (
     "c.id, d.name, d.path, c.section, c.start, c.end,"
-    " substr(d.text, c.start + 1, c.end - c.start), c.context, d.title, d.pages"
+    " substr(d.text, c.start + 1, c.end - c.start), c.context, d.title, d.pages, d.ocr_pages"
 )
 
 
@@ -173,7 +183,7 @@ class Catalog:
                 _bump_generation(db)
             cur = db.execute(
                 "INSERT INTO documents (path, name, content_hash, pipeline, loader, encoding, text,"
-                " ingested_at, title, pages) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " ingested_at, title, pages, ocr_pages) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     path,
                     doc.path.name,
@@ -185,6 +195,7 @@ class Catalog:
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     doc.title,
                     " ".join(map(str, doc.pages)),
+                    " ".join(map(str, doc.ocr_pages)),
                 ),
             )
             assert cur.lastrowid is not None

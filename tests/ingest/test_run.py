@@ -73,10 +73,10 @@ def test_bad_files_are_reported_and_the_others_still_ingested(
     (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     report = service.ingest(progress=False)
     failed = {Path(p).name: reason for p, reason in report.failed}
-    assert set(failed) == {"empty.txt", "broken.pdf", "binary.txt"}
+    assert set(failed) == {"empty.txt", "broken.pdf", "binary.txt", "photo.jpg"}
     assert "empty" in failed["empty.txt"] and "binary" in failed["binary.txt"]
+    assert "damaged" in failed["photo.jpg"]  # an image is read by OCR: this one is cut off
     assert {Path(p).name for p in report.added} == {"notes.md", "page.html", "plan.txt", "gbk.txt"}
-    assert [Path(p).name for p, _ in report.skipped] == ["photo.jpg"]
 
 
 def test_nonexistent_path_is_a_failure_not_a_crash(service: RagService, tmp_path: Path) -> None:
@@ -152,14 +152,15 @@ def test_every_kind_of_bad_input_in_one_batch_loses_nothing(
         "binary.txt",
         "huge.txt",
         "gone.txt",
+        "photo.jpg",
     }
     assert "empty" in failed["empty.txt"]
     assert "damaged" in failed["corrupt.pdf"]
-    assert "no text layer" in failed["scanned.pdf"]
+    assert "no text, not even by OCR" in failed["scanned.pdf"]
     assert "binary" in failed["binary.txt"]
     assert "50 MB" in failed["huge.txt"]
     assert "no such file" in failed["gone.txt"]
-    assert [Path(p).name for p, _ in report.skipped] == ["photo.jpg"]
+    assert "damaged" in failed["photo.jpg"]
     added = {Path(p).name for p in report.added}
     assert added == {"notes.md", "page.html", "plan.txt", "gbk.txt", "utf16.txt"}
     assert "900个" in service.search("槐荫区停车位", k=1)[0].text

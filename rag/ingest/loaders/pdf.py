@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest.loaders.base import LoaderError, read_bytes
+from rag.ingest.ocr import OcrLine, PageReader
 from rag.types import Heading, LoadedDocument
 
 _BAND = 0.1  # running headers and footers sit in the top or bottom tenth of the page
@@ -39,7 +40,7 @@ _TITLE_JUNK = re.compile(r"^(?:microsoft\s+\w+\s*-\s*)|\.(?:docx?|pdf|pptx?|wps|
 
 
 @dataclass
-class _Line:
+class PageLine:
     text: str
     left: float
     right: float
@@ -54,7 +55,8 @@ class _Line:
         return max(self.top - self.bottom, self.size, 1.0)
 
 
-def load_pdf(path: Path) -> LoadedDocument:
+def load_pdf(path: Path, ocr: PageReader | None = None) -> LoadedDocument:
+    """A PDF's pages; a page without a text layer (a scan) is read by `ocr`, if given."""
     import pypdfium2 as pdfium
 
     data = read_bytes(path)
@@ -65,8 +67,16 @@ def load_pdf(path: Path) -> LoadedDocument:
         if "password" in reason.lower():
             raise LoaderError(path, "PDF is encrypted; save an unprotected copy") from exc
         raise LoaderError(path, f"cannot read this PDF ({reason}); is it damaged?") from exc
+    scanned: list[int] = []
     try:
         pages = [_page_lines(pdf[i], i) for i in range(len(pdf))]
+        if not any(pages) and ocr is None:
+            raise _why_no_text(path, data)
+        if ocr is not None:
+            for i, lines in enumerate(pages):
+                if not lines:
+                    pages[i] = _ocr_page(pdf[i], i, ocr, f"{path.name} p. {i + 1}/{len(pdf)}")
+                    scanned += [i + 1] if pages[i] else []
         outline = _outline(pdf)
         title = _clean_title(pdf.get_metadata_dict().get("Title", ""), path)
     except pdfium.PdfiumError as exc:
@@ -74,10 +84,8 @@ def load_pdf(path: Path) -> LoadedDocument:
     finally:
         pdf.close()
     if not any(pages):
-        raise _why_no_text(path, data)
-    body = _drop_running_lines(pages)
-    body = [[] if _is_contents_page(lines) else lines for lines in body]
-    text, page_starts, line_starts = _assemble(body, _right_margin(body))
+        raise _why_no_text(path, data, ocr_tried=True)
+    text, page_starts, line_starts = compose(pages)
     if not text.strip():
         raise LoaderError(path, "PDF has no text besides headers, footers and contents")
     return LoadedDocument(
@@ -87,19 +95,53 @@ def load_pdf(path: Path) -> LoadedDocument:
         title=title,
         headings=_place_outline(outline, line_starts),
         pages=page_starts,
+        ocr_pages=tuple(scanned),
     )
+
+
+def compose(pages: list[list[PageLine]]) -> tuple[str, tuple[int, ...], list[tuple[int, int, str]]]:
+    """Pages of positioned lines as a reader reads them: page furniture and contents
+    pages left out, wrapped lines joined. Returns the text, where each page starts and
+    each line's (page, offset, text)."""
+    body = _drop_running_lines(pages)
+    body = [[] if _is_contents_page(lines) else lines for lines in body]
+    return _assemble(body, _right_margin(body))
+
+
+_OCR_SCALE = 2.0  # 144 dpi: enough for 9-point Chinese, and OCR takes seconds a page
+
+
+def _ocr_page(page: Any, number: int, ocr: PageReader, label: str) -> list[PageLine]:
+    image = page.render(scale=_OCR_SCALE).to_pil()
+    return lines_from_ocr(ocr.read(image, label), number, image.height, _OCR_SCALE)
+
+
+def lines_from_ocr(
+    found: list[OcrLine], number: int, height_px: float, scale: float
+) -> list[PageLine]:
+    """OCR'd lines in the page's own units (points, y upwards), as PDFium gives text."""
+    lines = []
+    for ln in found:
+        top, bottom = (height_px - ln.top) / scale, (height_px - ln.bottom) / scale
+        size = (top - bottom) * 0.8  # a line box is a little taller than the font size
+        text = _tidy(ln.text)
+        if text:
+            lines.append(
+                PageLine(text, ln.left / scale, ln.right / scale, top, bottom, size, False, number)
+            )
+    return lines
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def _page_lines(page: Any, number: int) -> list[_Line]:
+def _page_lines(page: Any, number: int) -> list[PageLine]:
     """The page's text as lines in PDFium's reading order: its text rectangles, those
     on one baseline merged (a table row's cells, a line drawn in pieces)."""
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
-    lines: list[_Line] = []
+    lines: list[PageLine] = []
     try:
         for k in range(textpage.count_rects()):
             left, bottom, right, top = textpage.get_rect(k)
@@ -119,7 +161,9 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
                 last.text = _join_words(last.text.rstrip(), piece.strip(), sep)
                 last.right = right
                 continue
-            lines.append(_Line(piece.rstrip("\r\n"), left, right, top, bottom, size, code, number))
+            lines.append(
+                PageLine(piece.rstrip("\r\n"), left, right, top, bottom, size, code, number)
+            )
     finally:
         textpage.close()
     for line in lines:
@@ -163,12 +207,12 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
 
 
-def _in_band(line: _Line, top: float, bottom: float) -> bool:
+def _in_band(line: PageLine, top: float, bottom: float) -> bool:
     band = (top - bottom) * _BAND
     return line.bottom >= top - band or line.top <= bottom + band
 
 
-def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
+def _drop_running_lines(pages: list[list[PageLine]]) -> list[list[PageLine]]:
     """Leave out lines in the top or bottom band whose text, numbers aside, appears in
     that band on at least half the pages (at least two): running headers, footers and
     page numbers. A document of one page keeps everything."""
@@ -193,7 +237,7 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     ]
 
 
-def _is_contents_page(lines: list[_Line]) -> bool:
+def _is_contents_page(lines: list[PageLine]) -> bool:
     """A table of contents: most lines end in dot leaders and a page number."""
     leaders = sum(1 for ln in lines if _LEADER.search(ln.text))
     return leaders >= 3 and leaders >= 0.4 * len(lines)
@@ -202,13 +246,13 @@ def _is_contents_page(lines: list[_Line]) -> bool:
 # --------------------------------------------------------------------------- assembling
 
 
-def _right_margin(pages: list[list[_Line]]) -> float:
+def _right_margin(pages: list[list[PageLine]]) -> float:
     """Where full lines end: the 90th percentile of body lines' right edges."""
     rights = sorted(ln.right for lines in pages for ln in lines if not ln.code)
     return rights[int(0.9 * (len(rights) - 1))] if rights else 0.0
 
 
-def _continues(prev: _Line, line: _Line, margin: float) -> bool:
+def _continues(prev: PageLine, line: PageLine, margin: float) -> bool:
     """Was `line` wrapped off `prev`? Both prose in the same font size, `prev` reached
     the right margin and did not end its sentence, `line` follows right below (or
     starts the next page)."""
@@ -226,7 +270,7 @@ def _continues(prev: _Line, line: _Line, margin: float) -> bool:
     return 0 <= prev.bottom - line.top <= prev.height
 
 
-def _first_word_width(line: _Line) -> float:
+def _first_word_width(line: PageLine) -> float:
     """About how wide the line's first word is: a Chinese character is one em, a Latin
     letter about half of one."""
     first = re.match(r"[A-Za-z0-9_.\-/]+", line.text)
@@ -246,7 +290,7 @@ def _join_words(left: str, right: str, space: str = " ") -> str:
 
 
 def _assemble(
-    pages: list[list[_Line]], margin: float
+    pages: list[list[PageLine]], margin: float
 ) -> tuple[str, tuple[int, ...], list[tuple[int, int, str]]]:
     """The document text, where each page starts in it (a page left with no text starts
     where the next one does), and each line's (page, offset, text) for placing the
@@ -255,7 +299,7 @@ def _assemble(
     page_starts: list[int] = []
     line_starts: list[tuple[int, int, str]] = []
     length = 0
-    prev: _Line | None = None
+    prev: PageLine | None = None
     for lines in pages:
         if not lines:
             page_starts.append(length)
@@ -282,7 +326,7 @@ def _assemble(
     return "".join(out), tuple(page_starts), line_starts
 
 
-def _join_lines(done: str, line: _Line) -> str:
+def _join_lines(done: str, line: PageLine) -> str:
     if line.code:
         mark = _CONTINUATION.search(done)
         space = " " if mark and mark.group()[:1].isspace() else ""
@@ -290,15 +334,15 @@ def _join_lines(done: str, line: _Line) -> str:
     return _join_words(done, line.text)
 
 
-def _code_continues(prev: _Line) -> bool:
+def _code_continues(prev: PageLine) -> bool:
     return prev.code and bool(_CONTINUATION.search(prev.text))
 
 
-def _same_block(prev: _Line, line: _Line) -> bool:
+def _same_block(prev: PageLine, line: PageLine) -> bool:
     return line.page == prev.page and prev.bottom - line.top <= 0.8 * prev.height
 
 
-def _why_no_text(path: Path, data: bytes) -> LoaderError:
+def _why_no_text(path: Path, data: bytes, ocr_tried: bool = False) -> LoaderError:
     """PDFium says nothing when a page's content cannot be decoded: pypdf, which logs
     what it cannot read, tells a damaged file from a scan."""
     import io
@@ -329,8 +373,10 @@ def _why_no_text(path: Path, data: bytes) -> LoaderError:
             f"the PDF's page contents cannot be decoded ({complaints[0][:120]}); is it"
             " damaged? Re-export or print it to a new PDF",
         )
+    if ocr_tried:
+        return LoaderError(path, "PDF has no text, not even by OCR (blank pages or pictures?)")
     return LoaderError(
-        path, "PDF has no text layer (a scan?); run OCR on it first, then ingest again"
+        path, "PDF has no text layer (a scan?) and OCR is off (RAG_OCR=false); turn it on"
     )
 
 

@@ -90,7 +90,8 @@ def test_pdf_with_text_layer(tmp_path: Path) -> None:
         ("binary.txt", bytes(range(256)) * 40, "binary"),
         ("corrupt.pdf", b"%PDF-1.4\n garbage that is not a pdf", "damaged"),
         ("corrupt.docx", b"PK\x03\x04 not really a zip", "damaged"),
-        ("image.png", b"\x89PNG\r\n\x1a\n", "unsupported file type .png"),
+        ("image.bmp", b"BM not an image we read", "unsupported file type .bmp"),
+        ("image.png", b"\x89PNG\r\n\x1a\n", "OCR is off"),
     ],
 )
 def test_bad_files_fail_with_a_reason(

@@ -141,3 +141,17 @@ def test_only_pdf_passages_have_a_page_image(client: TestClient) -> None:
     hit = client.get("/api/search", params={"q": "5G基站", "k": 1}).json()["hits"][0]
     response = client.get("/api/page", params={"chunk": hit["chunk_id"]})
     assert response.status_code == 404 and "不是 PDF" in response.json()["error"]
+
+
+def test_a_scanned_page_is_searchable_and_its_source_says_ocr(settings: Settings) -> None:
+    from tests.ingest.loaders.scan_maker import write_scanned_pdf
+
+    write_scanned_pdf(settings.corpus_dir / "scan.pdf")
+    client = TestClient(create_app(fake_service(settings), chat_ui=False))
+    hits = client.get("/api/search", params={"q": "备份文件保留多少天", "k": 5}).json()["hits"]
+    hit = next(h for h in hits if h["source"] == "scan.pdf")
+    assert "三十天" in hit["text"] and hit["page"] == 1
+    source = client.get("/api/source", params={"chunk": hit["chunk_id"]}).json()
+    assert source["ocr"] is True
+    plain = next(h for h in hits if h["source"] != "scan.pdf")
+    assert client.get("/api/source", params={"chunk": plain["chunk_id"]}).json()["ocr"] is False
