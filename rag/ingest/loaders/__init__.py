@@ -9,6 +9,7 @@ from rag.ingest.loaders.base import LoaderError
 from rag.ingest.loaders.docx import load_docx
 from rag.ingest.loaders.html import load_html
 from rag.ingest.loaders.images import load_image
+from rag.ingest.loaders.markdown import load_markdown
 from rag.ingest.loaders.odt import load_odt
 from rag.ingest.loaders.pdf import load_pdf
 from rag.ingest.loaders.sheets import load_csv, load_xlsx
@@ -19,8 +20,8 @@ from rag.types import LoadedDocument
 
 LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".txt": load_text,
-    ".md": load_text,
-    ".markdown": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,

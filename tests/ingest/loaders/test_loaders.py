@@ -192,3 +192,52 @@ def test_every_sentence_of_an_html_page_lands_whole_in_a_chunk(tmp_path: Path) -
     texts = [doc.text[c.start : c.end] for c in chunks]
     for sentence in ("运行 apt-get install kicad 即可安装，详见常见问题。", "安装后重启电脑。"):
         assert any(sentence in t for t in texts), sentence
+
+
+MARKDOWN = """# 部署指南
+
+运行 `make install` 安装，详见[常见问题](faq.md)。**务必**先备份。
+
+配置说明
+--------
+
+| 参数 | 默认值 | 说明 |
+|------|-------:|------|
+| port | 8443 | 管理端口 |
+| `workers` | 4 | 工作进程数 |
+
+- 第一项
+* 第二项
+
+```bash
+# 这是代码里的注释，不是标题
+./start.sh --port 8443
+```
+
+## 常见问题
+
+1. 端口被占用怎么办？
+"""
+
+
+def test_markdown_headings_tables_and_code(tmp_path: Path) -> None:
+    from rag.ingest.chunking import chunk_document
+
+    path = tmp_path / "guide.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    doc = load_document(path)
+    assert doc.title == "部署指南" and doc.structured
+    assert [(h.level, h.title) for h in doc.headings] == [
+        (1, "部署指南"),
+        (2, "配置说明"),
+        (2, "常见问题"),
+    ]
+    lines = doc.text.split("\n")
+    assert "运行 make install 安装，详见常见问题。务必先备份。" in lines
+    assert "参数：port｜默认值：8443｜说明：管理端口" in lines
+    assert "参数：workers｜默认值：4｜说明：工作进程数" in lines
+    assert "# 这是代码里的注释，不是标题\n./start.sh --port 8443" in doc.text
+    assert "第一项" in lines and "1. 端口被占用怎么办？" in lines
+    chunks = chunk_document(doc.text, 300, 80, headings=doc.headings, structured=True)
+    sections = [c.section for c in chunks]
+    assert sections == ["部署指南", "部署指南 > 配置说明", "部署指南 > 常见问题"]
