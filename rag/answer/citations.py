@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text.normal import NUMBER, normalize
+from rag.text.normal import NUMBER, figures, normalize
 from rag.text.sentences import Line, split_sentences
 from rag.text.tokens import tokenize
 from rag.types import Citation, Passage
@@ -35,7 +35,7 @@ def support(sentence: str, *passages: Passage) -> float:
     its key terms that they hold (titles, sections and table headers included; an
     instruction to the assistant, masked for the model, supports nothing)."""
     body = "\n".join(normalize(p.supporting) for p in passages)
-    numbers = NUMBER.findall(normalize(sentence))
+    numbers = figures(sentence)
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
@@ -64,7 +64,7 @@ def quoted_span(sentence: str, passage: Passage) -> tuple[int, int]:
     candidates = [s for s in split_sentences(Line(hit.start, hit.end, hit.text)) if s.text.strip()]
     if not candidates:
         return hit.start, hit.end
-    numbers = set(NUMBER.findall(normalize(sentence)))
+    numbers = set(figures(sentence))
     terms = set(tokenize(sentence))
 
     def score(candidate: Line) -> tuple[int, int]:

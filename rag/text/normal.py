@@ -7,6 +7,15 @@ import re
 import unicodedata
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# "1." "2、" "(3)" "（4）" "⑤" opening a line or an item: numbering, not a figure
+LIST_MARKER = re.compile(
+    r"(?:^|(?<=[\n：:；;。]))\s*(?:[(（]\d{1,2}[)）]|\d{1,2}[.．、)）](?!\d)|[\u2460-\u2473])\s*"
+)
+
+
+def figures(text: str) -> list[str]:
+    """The numbers a text states, in normal form, list numbering left out."""
+    return NUMBER.findall(normalize(LIST_MARKER.sub(" ", text)))
 
 
 def normalize(text: str) -> str:

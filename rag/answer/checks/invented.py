@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from rag.answer.checks.base import Draft
 from rag.answer.citations import MARKER
-from rag.text.normal import NUMBER, normalize
+from rag.text.normal import figures, normalize
 from rag.types import Passage
 
 
 def invented_numbers(answer: str, question: str, passages: list[Passage]) -> list[str]:
     """Numbers in the answer that neither the passages nor the question contain: the
     small model's way of answering what the documents do not say."""
-    text = normalize(MARKER.sub("", answer))
     known = normalize(question + "\n" + "\n".join(p.hit.context or p.hit.text for p in passages))
-    return [n for n in dict.fromkeys(NUMBER.findall(text)) if n not in known]
+    return [n for n in dict.fromkeys(figures(MARKER.sub("", answer))) if n not in known]
 
 
 class InventedNumbers:
