@@ -17,8 +17,14 @@ from rag.ingest.loaders.text import decode_text
 from rag.types import LoadedDocument
 
 # Never the page's content
-_LEFT_OUT = {"script", "style", "noscript", "template", "head", "svg", "nav", "footer", "aside"}
-_LEFT_OUT_ROLES = {"navigation", "contentinfo", "search", "banner"}
+_LEFT_OUT = {
+    "script", "style", "noscript", "template", "head", "svg", "nav", "footer", "aside",
+    "button", "dialog", "menu",
+}  # fmt: skip
+_LEFT_OUT_ROLES = {
+    "navigation", "contentinfo", "search", "banner", "menu", "menubar", "dialog",
+    "alertdialog", "toolbar", "tablist",
+}  # fmt: skip
 # Elements that start a line of their own (the rest flow inside the line)
 _BLOCKS = {
     "address", "article", "blockquote", "body", "caption", "dd", "details", "dialog", "div",
@@ -45,7 +51,10 @@ def load_html(path: Path) -> LoadedDocument:
         tag.decompose()
     lines: list[str] = []
     reader = _Reader(lines)
-    reader.read(soup)
+    # A page that marks its main content is read from there: what is around it (help
+    # pop-ups, theme pickers, chapter lists) is the site's, not the page's
+    main = soup.find("main") or soup.find(attrs={"role": "main"})
+    reader.read(main if main is not None else soup)
     text = tidy_lines(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
     if not text.strip():
         raise LoaderError(path, "page has no visible text")

@@ -241,3 +241,17 @@ def test_markdown_headings_tables_and_code(tmp_path: Path) -> None:
     chunks = chunk_document(doc.text, 300, 80, headings=doc.headings, structured=True)
     sections = [c.section for c in chunks]
     assert sections == ["部署指南", "部署指南 > 配置说明", "部署指南 > 常见问题"]
+
+
+def test_a_page_that_marks_its_main_content_is_read_from_there(tmp_path: Path) -> None:
+    page = """<html><head><title>What is rustdoc?</title></head><body>
+<div class="help"><h2>Keyboard shortcuts</h2><p>Press S to search</p></div>
+<ul role="menu"><li><button>Coal</button></li><li><button>Navy</button></li></ul>
+<div class="menu-bar"><h1>The rustdoc book</h1><button>Print</button></div>
+<main><h1>What is rustdoc?</h1><p>The standard Rust distribution ships with rustdoc.</p></main>
+</body></html>"""
+    path = tmp_path / "book.html"
+    path.write_text(page, encoding="utf-8")
+    doc = load_document(path)
+    assert doc.text == "What is rustdoc?\n\nThe standard Rust distribution ships with rustdoc."
+    assert [h.title for h in doc.headings] == ["What is rustdoc?"]
