@@ -19,11 +19,13 @@ from typing import Any
 
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
 from rag.answer.question import check_question
+from rag.ingest.loaders import load_document
 from rag.ingest.ocr import PageReader
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
 from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
+from rag.retrieve.translate import translate_question
 from rag.settings import Settings
 from rag.store.catalog import ChunkRow, DocumentInfo
 from rag.store.knowledge_base import (
@@ -55,6 +57,7 @@ class RagService:
         self._embedder = embedder
         self._llm = llm
         self._retrievers: dict[str, HybridRetriever] = {}
+        self._translations: dict[tuple[str, str], str] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -152,6 +155,10 @@ class RagService:
             ocr=self.page_reader(progress),
         )
 
+    def extract_text(self, path: Path) -> str:
+        """A file's text as ingest reads it (OCR aside): what its chunks are cut from."""
+        return load_document(path).text
+
     def page_reader(self, progress: bool) -> PageReader | None:
         """OCR for scanned pages and images, unless settings turn it off."""
         return PageReader(self.settings.cache_dir, progress) if self.settings.ocr else None
@@ -193,8 +200,22 @@ class RagService:
         if name not in self._retrievers:
             knowledge_base = KnowledgeBase.open_existing(self.settings, name)
             weights = FusionWeights.from_settings(self.settings)
-            self._retrievers[name] = HybridRetriever(knowledge_base, self.embedder, weights)
+            translate = self.translate_question if self.settings.translate_questions else None
+            self._retrievers[name] = HybridRetriever(
+                knowledge_base, self.embedder, weights, translate
+            )
         return self._retrievers[name]
+
+    def translate_question(self, question: str, language: str) -> str:
+        """The question in another language, by the language model; remembered, so the
+        search and the answer that follows it translate once."""
+        key = (question, language)
+        if key not in self._translations:
+            translated = translate_question(question, language, self.llm, self.prompts.translate)
+            if len(self._translations) >= 256:
+                self._translations.pop(next(iter(self._translations)))
+            self._translations[key] = translated
+        return self._translations[key]
 
     def search(self, query: str, k: int | None = None, kb: str | None = None) -> list[SearchHit]:
         return self.retriever(kb).search(query, k or self.settings.top_k)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 5
+    # A question in one language over documents partly in the other (Chinese / English)
+    # is also searched as the language model translates it (a few seconds a question)
+    translate_questions: bool = True
     # Fusion tuned on eval/jinan_qa.jsonl with benchmarks/fusion_sweep.py: BM25 carries
     # exact names and numbers better than e5-small, and a small k trusts the top ranks.
     candidates: int = 40  # per retriever, before fusion

@@ -32,6 +32,7 @@ class Prompts:
     system: str
     user: Template
     rewrite: Template
+    translate: Template
 
     @classmethod
     def load(cls, folder: Path) -> Prompts:
@@ -45,6 +46,7 @@ class Prompts:
             read("answer_system.txt").strip(),
             Template(read("answer_user.txt")),
             Template(read("rewrite.txt")),
+            Template(read("translate.txt")),
         )
 
 

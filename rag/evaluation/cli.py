@@ -55,7 +55,7 @@ def run_eval_command(service: RagService, args: argparse.Namespace) -> int:
         return 2
     if args.validate:
         corpus = args.corpus or service.settings.corpus_dir
-        problems = validate_against_corpus(items, corpus)
+        problems = validate_against_corpus(items, corpus, service.extract_text)
         for problem in problems:
             print(problem)
         print(f"{len(items)} items, {len(problems)} problems (sources in {corpus})")

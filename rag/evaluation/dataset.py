@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,12 @@ def load_dataset(path: Path) -> list[EvalItem]:
     return items
 
 
-def validate_against_corpus(items: list[EvalItem], corpus_dir: Path) -> list[str]:
+def validate_against_corpus(
+    items: list[EvalItem], corpus_dir: Path, read: Callable[[Path], str]
+) -> list[str]:
     """Problems found (empty when the set is sound): every evidence must be an exact
-    substring of its source file and of a sensible length."""
+    substring of its source file's text as `read` extracts it (what retrieval returns:
+    an HTML page's words, not its markup) and of a sensible length."""
     problems = []
     texts: dict[str, str] = {}
     for item in items:
@@ -111,7 +115,7 @@ def validate_against_corpus(items: list[EvalItem], corpus_dir: Path) -> list[str
                     problems.append(f"{item.id}: source {ev.source} not found in {corpus_dir}")
                     texts[ev.source] = ""
                     continue
-                texts[ev.source] = path.read_text(encoding="utf-8")
+                texts[ev.source] = read(path)
             lo, hi = EVIDENCE_CHARS
             if not lo <= len(ev.text) <= hi:
                 problems.append(f"{item.id}: evidence is {len(ev.text)} chars, not {lo}-{hi}")

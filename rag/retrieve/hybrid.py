@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rag.errors import EmptyQueryError
 from rag.models.embeddings.base import Embedder
+from rag.retrieve.translate import Translator, other_language
 from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase, Snapshot
 from rag.text.normal import printable
@@ -87,11 +88,20 @@ class _Ranking:
 
 
 class HybridRetriever:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, weights: FusionWeights):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        embedder: Embedder,
+        weights: FusionWeights,
+        translate: Translator | None = None,
+    ):
+        """`translate` puts a question into another language (see translate.py); without
+        it a question is searched only as asked."""
         kb.check_embedder(embedder)
         self.kb = kb
         self.embedder = embedder
         self.weights = weights
+        self.translate = translate
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         """The k best chunks. A question joining two things ("X和Y分别…") keeps the whole
@@ -101,7 +111,7 @@ class HybridRetriever:
         if not snap.chunk_ids:
             return []
         n = min(max(self.weights.candidates, k), len(snap.chunk_ids))
-        ranked = self._rank(snap, query, n)
+        ranked = self._rank_in_both_languages(snap, query, n)
         fused = ranked.fused
         halves = conjunct_queries(query)
         if halves:
@@ -114,6 +124,25 @@ class HybridRetriever:
             score = dict(fused)
             fused = [(cid, score.get(cid, 0.0)) for cid in order]
         return self._hits(fused[:k], ranked)
+
+    def _rank_in_both_languages(self, snap: Snapshot, query: str, n: int) -> _Ranking:
+        """The query's ranking, fused with its translation's when the knowledge base
+        holds enough text in the other language."""
+        ranked = self._rank(snap, query, n)
+        language = other_language(query, snap.keywords.han_share)
+        translated = self.translate(query, language) if self.translate and language else ""
+        if not translated or translated == query:
+            return ranked
+        other = self._rank(snap, translated, n)
+        fused = reciprocal_rank_fusion(
+            [([c for c, _ in ranked.fused], 1.0), ([c for c, _ in other.fused], 1.0)],
+            self.weights.rrf_k,
+        )
+        return _Ranking(
+            fused[:n],
+            {**other.dense_rank, **ranked.dense_rank},
+            {**other.bm25_rank, **ranked.bm25_rank},
+        )
 
     def _rank(self, snap: Snapshot, query: str, n: int) -> _Ranking:
         vector = self.embedder.embed_query(query).reshape(1, -1)

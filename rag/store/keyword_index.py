@@ -6,12 +6,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.text.scripts import han_share
+
 
 class KeywordIndex:
     def __init__(self, corpus_tokens: Sequence[Sequence[str]]):
         import bm25s
 
         self._size = len(corpus_tokens)
+        # how much of the indexed text is in Chinese characters (the rest Latin letters)
+        self.han_share = han_share(tok for toks in corpus_tokens for tok in toks)
         self._bm25 = bm25s.BM25()
         if self._size:
             # bm25s wants at least one token per document

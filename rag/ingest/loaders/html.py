@@ -53,7 +53,7 @@ def load_html(path: Path) -> LoadedDocument:
     reader = _Reader(lines)
     # A page that marks its main content is read from there: what is around it (help
     # pop-ups, theme pickers, chapter lists) is the site's, not the page's
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
+    main = soup.find("main") or soup.find(True, attrs={"role": "main"})
     reader.read(main if main is not None else soup)
     text = tidy_lines(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
     if not text.strip():
