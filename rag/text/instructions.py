@@ -62,7 +62,8 @@ _AT_LARGE = re.compile(
 _YOU = re.compile(r"你|您|\b(?:you|your|yourself)\b", re.IGNORECASE)
 _AI = re.compile(
     r"助手|人工智能|语言模型|大模型|问答系统|对话系统|聊天机器人"
-    r"|\b(?:assistant|chatbot|language model|LLM|the model)\b|AI",
+    r"|\b(?:assistant|chatbot|language model|the model)\b"
+    r"|(?-i:(?<![A-Za-z])(?:AI|LLM)(?![A-Za-z]))",  # as a word: not the "ai" of "main"
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"[^，,、：:；;（）()【】\[\]<>「」\"“”]+")

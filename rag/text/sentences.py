@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 STOPS = "。！？；!?;…"  # what ends a sentence in Chinese and in English-in-Chinese text
-SENTENCE_END = re.compile(rf"[{STOPS}]+[”’」』）)\"']*")
+# ...and an English full stop: after a word, before a space and a capital ("… files. The")
+SENTENCE_END = re.compile(rf"(?:[{STOPS}]+|(?<=[a-z0-9)\]])\.(?=[”’\"')]*\s+[A-Z]))[”’」』）)\"']*")
 CLAUSE_END = re.compile(r"[，,、：:]")
 
 
