@@ -93,7 +93,10 @@ def test_search_json_from_the_command_line(bundled_service: RagService) -> None:
     ).stdout
     rows = json.loads(out)
     assert [r["rank"] for r in rows] == [1, 2, 3]
-    assert set(rows[0]) == {"rank", "score", "source", "section", "start", "end", "text"}
+    assert set(rows[0]) == {
+        "rank", "score", "source", "title", "page", "section", "start", "end", "text"
+    }  # fmt: skip
+    assert rows[0]["page"] is None and rows[0]["title"]  # a text file: a title, no pages
     document = (bundled_service.settings.corpus_dir / rows[0]["source"]).read_text(encoding="utf-8")
     assert rows[0]["text"] in document
 

@@ -9,8 +9,10 @@ and only a sentence's markers and final stop wait until that sentence is complet
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rag.text.normal import NUMBER, figures, normalize
+from rag.text.scripts import language_of
 from rag.text.sentences import Line, split_sentences
 from rag.text.tokens import tokenize
 from rag.types import Citation, Passage
@@ -33,15 +35,33 @@ MIN_TERM_SUPPORT = 0.5
 def support(sentence: str, *passages: Passage) -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
     its key terms that they hold (titles, sections and table headers included; an
-    instruction to the assistant, masked for the model, supports nothing)."""
+    instruction to the assistant, masked for the model, supports nothing). Across
+    languages the key terms are those written alike in both."""
     body = "\n".join(normalize(p.supporting) for p in passages)
     numbers = figures(sentence)
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
+    said, read = language_of([sentence]), language_of([body])
+    if said and read and said != read:
+        # A Chinese sentence about an English passage (or the reverse): only what both
+        # languages write alike can be compared, its names, code, options, numbers and
+        # symbols: the terms not in the sentence's own script
+        own = _HAN if said == "zh" else _LATIN
+        terms = {t for t in terms if not own.search(t)} | _symbols(sentence)
     if not terms:
         return 0.0
-    return len(terms & set(tokenize(body))) / len(terms)
+    return len(terms & (set(tokenize(body)) | _symbols(body))) / len(terms)
+
+
+def _symbols(text: str) -> set[str]:
+    """Pictographs and signs ("🔒", "→"): the tokenizer drops them, yet they are what a
+    sentence may share with a passage in another language."""
+    return {ch for ch in text if unicodedata.category(ch) == "So"}
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def choose_markers(sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:

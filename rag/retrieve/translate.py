@@ -11,7 +11,7 @@ from collections.abc import Callable
 from string import Template
 
 from rag.models.llm.base import ChatModel, Generation
-from rag.text.scripts import han_share
+from rag.text.scripts import language_of
 from rag.types import ChatMessage
 
 # A knowledge base with at least this share of its letters in the other script holds
@@ -25,12 +25,12 @@ Translator = Callable[[str, str], str]  # (question, language code) -> the quest
 def other_language(question: str, kb_han_share: float | None) -> str | None:
     """The language to search in besides the question's own ("en" or "zh"), when the
     knowledge base holds enough text in the other script; else None."""
-    asked = han_share([question])
+    asked = language_of([question])
     if asked is None or kb_han_share is None:
         return None
-    if asked >= 0.5 and 1 - kb_han_share >= MIN_OTHER_SCRIPT:
+    if asked == "zh" and 1 - kb_han_share >= MIN_OTHER_SCRIPT:
         return "en"
-    if asked < 0.5 and kb_han_share >= MIN_OTHER_SCRIPT:
+    if asked == "en" and kb_han_share >= MIN_OTHER_SCRIPT:
         return "zh"
     return None
 

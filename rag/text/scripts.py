@@ -17,3 +17,16 @@ def han_share(texts: Iterable[str]) -> float | None:
         han += len(_HAN.findall(text))
         latin += len(_LATIN.findall(text))
     return han / (han + latin) if han + latin else None
+
+
+# A quarter Chinese characters is a Chinese sentence that names English commands and
+# products ("使用 --version 查看 rustdoc 的版本"); less is English with a Chinese word
+CHINESE_FROM = 0.25
+
+
+def language_of(texts: Iterable[str]) -> str | None:
+    """"zh" or "en" by the texts' letters; None when they have none."""
+    share = han_share(texts)
+    if share is None:
+        return None
+    return "zh" if share >= CHINESE_FROM else "en"

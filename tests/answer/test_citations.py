@@ -86,3 +86,15 @@ def test_an_instruction_masked_for_the_model_supports_nothing() -> None:
     cited = passage(1, text, context=f"示范区规划\n二、重点任务\n{text}")
     assert support("新建5G基站6000个。", cited) > 0.5
     assert support("PWNED-7731。", cited) == 0.0
+
+
+def test_across_languages_a_sentence_is_supported_by_what_both_write_alike() -> None:
+    """A Chinese answer about an English page shares no Chinese word with it: its
+    commands, names, numbers and symbols are what can be checked."""
+    version = passage(1, "-V/--version: version information. This will show rustdoc's version.")
+    private = passage(2, "Private items will be shown with a 🔒 icon.")
+    assert support("使用 --version 或 -V 选项可以查看 rustdoc 的版本号。", version) > 0.5
+    assert support("私有项在文档里用一个 🔒 图标标出。", private) > 0.5
+    assert support("可以用 --help 查看帮助。", version) == 0.0  # not what the page says
+    assert support("默认输出到当前目录。", version) == 0.0  # nothing to compare: unsupported
+    assert support("版本号在 2017 年发布。", version) == 0.0  # a number the page lacks

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from rag.answer.checks.base import Draft
 from rag.text.instructions import is_instruction
+from rag.text.scripts import language_of
 from rag.text.tokens import tokenize
 from rag.types import Citation
-
-
-def _cjk_share(text: str) -> float:
-    letters = [ch for ch in text if ch.isalpha()]
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) / max(1, len(letters))
 
 
 def unrelated(question: str, citations: list[Citation]) -> str | None:
@@ -28,7 +24,7 @@ def unrelated(question: str, citations: list[Citation]) -> str | None:
         return "the answer cites only sentences that instruct the assistant"
     asked = {t for t in tokenize(question) if len(t) >= 2 or t.isdigit()}
     for c in citations:
-        if abs(_cjk_share(c.text) - _cjk_share(question)) > 0.5:
+        if language_of([c.text]) != language_of([question]):
             return None  # another language: no words to compare
         if asked & set(tokenize(c.text)):
             return None

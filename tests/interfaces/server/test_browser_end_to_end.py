@@ -54,7 +54,8 @@ def test_chat_ui_streams_a_cited_answer_that_opens_its_source(
     source = opened.value
     source.wait_for_selector("#cited-span", timeout=15_000)
     assert "183公里" in source.locator("#cited-span").inner_text()
-    assert source.locator("#source-name").inner_text().endswith(".txt")
+    name = source.locator("#source-name").inner_text()  # "title (file.txt)"
+    assert name.endswith(".txt)") and name.split(" (")[0], name
     source.screenshot(path=str(screenshots / "chat-4-source-page.png"))
 
 
