@@ -25,7 +25,7 @@ CHINESE_FROM = 0.25
 
 
 def language_of(texts: Iterable[str]) -> str | None:
-    """"zh" or "en" by the texts' letters; None when they have none."""
+    """The language of the texts by their letters, "zh" or "en"; None without letters."""
     share = han_share(texts)
     if share is None:
         return None
