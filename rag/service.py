@@ -231,14 +231,12 @@ class RagService:
         """A cited span and the text around it, looked up by chunk id only (never a
         path, so nothing outside the knowledge base is readable). A span that does
         not lie inside its chunk falls back to the whole chunk."""
-        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
-        found = knowledge_base.catalog.chunk_document(chunk_id)
+        found = self._cited(chunk_id, start, end, kb)
         if found is None:
             return None
-        row, text = found
-        lo, hi = _span_in_chunk(row, start, end)
+        row, text, lo, hi = found
         return SourcePassage(
-            knowledge_base.name,
+            self.kb_name(kb),
             row.source,
             row.section,
             lo,
@@ -252,6 +250,20 @@ class RagService:
             ocr=row.read_by_ocr(lo),
         )
 
+    def _cited(
+        self, chunk_id: int, start: int | None, end: int | None, kb: str | None
+    ) -> tuple[ChunkRow, str, int, int] | None:
+        """A chunk, its document's text and the cited span in it (the whole chunk when
+        the span asked for does not lie inside it)."""
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        found = knowledge_base.catalog.chunk_document(chunk_id)
+        if found is None:
+            return None
+        row, text = found
+        lo = start if start is not None and row.start <= start < row.end else row.start
+        hi = end if end is not None and lo < end <= row.end else row.end
+        return row, text, lo, hi
+
     def page_image(
         self,
         chunk_id: int,
@@ -263,12 +275,10 @@ class RagService:
         the document has no pages or its file is no longer where it was indexed from."""
         from rag.ingest.loaders.pdf import render_page
 
-        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
-        found = knowledge_base.catalog.chunk_document(chunk_id)
+        found = self._cited(chunk_id, start, end, kb)
         if found is None:
             return None
-        row, text = found
-        lo, hi = _span_in_chunk(row, start, end)
+        row, text, lo, hi = found
         page, path = row.page_at(lo), Path(row.path)
         if page is None or not path.is_file():
             return None
@@ -325,9 +335,3 @@ class RagService:
         pipeline = self.answer_pipeline(kb)
         return lambda question: pipeline.answer(question).to_json()
 
-
-def _span_in_chunk(row: ChunkRow, start: int | None, end: int | None) -> tuple[int, int]:
-    """The asked span when it lies inside the chunk, else the whole chunk."""
-    lo = start if start is not None and row.start <= start < row.end else row.start
-    hi = end if end is not None and lo < end <= row.end else row.end
-    return lo, hi
