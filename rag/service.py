@@ -334,4 +334,3 @@ class RagService:
         """question -> the JSON of `rag ask --json`, for the evaluation."""
         pipeline = self.answer_pipeline(kb)
         return lambda question: pipeline.answer(question).to_json()
-

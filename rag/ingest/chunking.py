@@ -122,7 +122,7 @@ def parse_blocks(
                 i = j
                 continue
         taken = (
-            _take_declared_heading(line, declared, path)
+            _take_declared_heading(lines, i, declared, path)
             if structured
             else _take_guessed_headings(lines, i, path)
         )
@@ -137,12 +137,19 @@ def parse_blocks(
     return blocks
 
 
-def _take_declared_heading(line: Line, declared: dict[int, Heading], path: _SectionPath) -> int:
-    heading = declared.get(line.start)
+def _take_declared_heading(
+    lines: list[Line], i: int, declared: dict[int, Heading], path: _SectionPath
+) -> int:
+    """A heading the file declares opens its section and stays the first line of its
+    text: in a manual the heading often says what the section is for ("-o/--out-dir:
+    output directory path"), so the passage the model reads keeps it, and so does a
+    citation. Only a heading directly above another is a label alone."""
+    heading = declared.get(lines[i].start)
     if heading is None:
         return 0
     path.push(heading.level, heading.title)
-    return 1
+    next_is_heading = i + 1 < len(lines) and lines[i + 1].start in declared
+    return 1 if next_is_heading else 0
 
 
 def _take_guessed_headings(lines: list[Line], i: int, path: _SectionPath) -> int:

@@ -30,7 +30,7 @@ from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
 from rag.types import Chunk
 
-CHUNKER_VERSION = "6"  # bump when loading or chunking changes, so the next ingest redoes it
+CHUNKER_VERSION = "7"  # bump when loading or chunking changes, so the next ingest redoes it
 
 
 @dataclass

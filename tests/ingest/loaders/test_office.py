@@ -43,10 +43,11 @@ def test_xlsx_rows_become_records_under_their_sheet(tmp_path: Path) -> None:
     chunks = chunks_of(doc)
     assert (
         "发展目标",
+        "发展目标\n\n"  # a sheet's name opens its text, as a declared heading does
         "主要指标：高新技术企业数(家)｜2020年完成：1214｜2025年目标：2500｜指标属性：预期性\n"
         "主要指标：研发投入强度(%)｜2020年完成：6.1｜指标属性：预期性",
     ) in chunks
-    assert ("重点项目", "项目：地铁7号线｜开工日期：2024-03-01") in chunks
+    assert ("重点项目", "重点项目\n\n项目：地铁7号线｜开工日期：2024-03-01") in chunks
 
 
 def test_csv_in_gbk_with_semicolons(tmp_path: Path) -> None:
@@ -92,8 +93,11 @@ def test_pptx_slides_are_sections_and_pages(tmp_path: Path) -> None:
     assert doc.title == "园区年度汇报" and doc.loader == "pptx"
     assert [h.title for h in doc.headings] == ["园区年度汇报", "主要成绩", "明年目标"]
     sections = dict(chunks_of(doc))
-    assert sections["主要成绩"] == "新增企业120家。\n税收增长8%。\n备注：强调税收增长来自制造业。"
-    assert sections["明年目标"] == "指标：新增企业｜目标：150家"
+    assert (
+        sections["主要成绩"]
+        == "主要成绩\n新增企业120家。\n税收增长8%。\n备注：强调税收增长来自制造业。"
+    )
+    assert sections["明年目标"] == "明年目标\n指标：新增企业｜目标：150家"
     assert doc.page_at(doc.text.index("税收增长8%")) == 2
     assert doc.page_at(doc.text.index("150家")) == 3
 
@@ -147,10 +151,10 @@ def test_odt_headings_lists_and_tables(tmp_path: Path) -> None:
     assert doc.title == "安装手册" and doc.loader == "odt"
     assert [(h.level, h.title) for h in doc.headings] == [(1, "第一章 安装"), (2, "系统要求")]
     sections = dict(chunks_of(doc))
-    assert (
-        sections["第一章 安装"] == "运行安装程序，按提示操作。\n\n第一步：下载。\n\n第二步： 解压。"
+    assert sections["第一章 安装"] == (
+        "第一章 安装\n\n运行安装程序，按提示操作。\n\n第一步：下载。\n\n第二步： 解压。"
     )
-    assert sections["第一章 安装 > 系统要求"] == "项目：内存｜最低：4 GB"
+    assert sections["第一章 安装 > 系统要求"] == "系统要求\n\n项目：内存｜最低：4 GB"
     assert "脚注" not in doc.text and "........" not in doc.text  # notes, the contents
 
 
