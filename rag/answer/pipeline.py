@@ -159,7 +159,7 @@ class AnswerPipeline:
             yield finish(text, [], True, early)
             return
 
-        streamer = CitationStreamer(passages, standalone)
+        streamer = CitationStreamer(passages)
         shown: list[str] = []
         raw: list[str] = []
         messages = self._messages(standalone, passages, language)
