@@ -62,8 +62,8 @@ class RagService:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from rag.models.embeddings import embedder_from_settings
             from rag.models.embeddings.lazy import LazyEmbedder
-            from rag.models.embeddings.sentence_transformer import embedder_from_settings
 
             self._embedder = LazyEmbedder(
                 self.settings.embedding_model, lambda: embedder_from_settings(self.settings)
@@ -105,7 +105,14 @@ class RagService:
             len(docs),
             sum(d.chunks for d in docs),
             knowledge_base.catalog.get_meta("embedding_model"),
+            knowledge_base.options(),
         )
+
+    def set_kb_option(self, kb: str, key: str, on: bool) -> None:
+        """A knowledge base's own switch (`KnowledgeBase.OPTIONS`), e.g. OCR off."""
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        with knowledge_base.write_lock():
+            knowledge_base.set_option(key, on)
 
     def documents(self, kb: str | None = None) -> list[DocumentInfo]:
         """The knowledge base's documents: file, title, chunks, size."""
@@ -120,7 +127,17 @@ class RagService:
         """Build and verify the bundled models once; (what, where) for each."""
         from rag.models.embeddings.bundled_e5 import ensure_bundled_e5
 
-        ready = [("embedding model", ensure_bundled_e5(self.settings.cache_dir))]
+        folder = ensure_bundled_e5(self.settings.cache_dir)
+        ready = [("embedding model", folder)]
+        if self.settings.embedding_backend == "openvino":
+            from rag.models.embeddings.openvino import ensure_openvino_model
+
+            ready.append(
+                (
+                    "embedding model for OpenVINO",
+                    ensure_openvino_model(folder, self.settings.cache_dir),
+                )
+            )
         if self.settings.llm_backend == "llama_cpp" and not self.settings.llm_model_path:
             from rag.models.llm.bundled_qwen import ensure_bundled_gguf
 
@@ -152,16 +169,19 @@ class RagService:
             self.ingest_limits,
             batch_size=self.settings.embedding_batch_size * 2,
             progress=progress,
-            ocr=self.page_reader(progress),
+            ocr=self.page_reader(progress, knowledge_base),
         )
 
     def extract_text(self, path: Path) -> str:
         """A file's text as ingest reads it (OCR aside): what its chunks are cut from."""
         return load_document(path).text
 
-    def page_reader(self, progress: bool) -> PageReader | None:
-        """OCR for scanned pages and images, unless settings turn it off."""
-        return PageReader(self.settings.cache_dir, progress) if self.settings.ocr else None
+    def page_reader(self, progress: bool, kb: KnowledgeBase) -> PageReader | None:
+        """OCR for scanned pages and images, unless the settings or the knowledge base
+        turn it off."""
+        if not (self.settings.ocr and kb.option("ocr")):
+            return None
+        return PageReader(self.settings.cache_dir, progress)
 
     def _rebuild(self, paths: list[Path], name: str, progress: bool) -> IngestReport:
         """Build into a side folder and swap it in: the old index serves until the end.
@@ -170,16 +190,19 @@ class RagService:
         final = self.settings.kb_dir(name)
         staging = side_folder(self.settings.index_dir, name, "rebuild")
         shutil.rmtree(staging, ignore_errors=True)
-        with KnowledgeBase(final).write_lock():
+        old, new = KnowledgeBase(final), KnowledgeBase(staging)
+        with old.write_lock():
+            for key, on in old.options().items():
+                new.set_option(key, on)
             report = ingest(
                 paths,
-                KnowledgeBase(staging),
+                new,
                 self.embedder,
                 self.chunking,
                 self.ingest_limits,
                 batch_size=self.settings.embedding_batch_size * 2,
                 progress=progress,
-                ocr=self.page_reader(progress),
+                ocr=self.page_reader(progress, new),
             )
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)

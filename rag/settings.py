@@ -41,7 +41,10 @@ class Settings(BaseSettings):
 
     # Embeddings: the bundled e5 model, or any sentence-transformers name or folder
     embedding_model: str = BUNDLED_E5
-    # int8 dynamic quantisation of the Linear layers: ~1.4x faster on CPU, but it moves
+    # "openvino" runs the model's transformer with OpenVINO (same vectors, faster on a
+    # CPU: benchmarks/bench_embedding.py); "sentence-transformers" runs it with torch
+    embedding_backend: str = "openvino"
+    # sentence-transformers only: int8 dynamic quantisation of the Linear layers: ~1.4x faster on CPU, but it moves
     # e5's narrowly spaced scores enough to cost retrieval quality (benchmarks/README.md)
     embedding_int8: bool = False
     embedding_batch_size: int = 16

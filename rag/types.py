@@ -26,6 +26,7 @@ class KnowledgeBaseInfo:
     documents: int
     chunks: int
     embedding_model: str | None
+    options: dict[str, bool] = field(default_factory=dict)  # e.g. {"ocr": True}
 
 
 @dataclass(frozen=True)

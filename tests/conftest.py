@@ -37,7 +37,7 @@ def service(settings: Settings) -> RagService:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The default embedding model, built once into the user cache and shared."""
-    from rag.models.embeddings.sentence_transformer import embedder_from_settings
+    from rag.models.embeddings import embedder_from_settings
 
     return embedder_from_settings(Settings())
 

@@ -27,17 +27,30 @@ HEADLINE = [
 
 
 def cpu_name() -> str:
-    """The CPU's model name (speeds differ between machines: every figure names it)."""
+    """The CPU's model name and widest vector units (speeds differ between machines, and
+    two 'AMD EPYC' may differ by AVX-512: every figure names it)."""
     import platform
     import subprocess
 
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        return next(
-            line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line
-        )
-    except (OSError, StopIteration):
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        name = fields["Model name"].strip()
+    except (OSError, KeyError):
         return platform.processor() or "unknown CPU"
+    flags = set(fields.get("Flags", "").split())
+    units = [
+        label
+        for label, flag in (
+            ("AVX2", "avx2"),
+            ("AVX-512", "avx512f"),
+            ("VNNI", "avx512_vnni"),
+            ("bf16", "avx512_bf16"),
+            ("AMX", "amx_tile"),
+        )
+        if flag in flags
+    ]
+    return f"{name} ({', '.join(units)})" if units else name
 
 
 def build_report(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from rag.settings import Settings
 from rag.store.knowledge_base import KnowledgeBase
 from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
-from rag.types import Chunk
+from rag.types import Chunk, LoadedDocument
 
 CHUNKER_VERSION = "7"  # bump when loading or chunking changes, so the next ingest redoes it
 
@@ -181,29 +183,64 @@ def ingest(
     progress: bool = True,
     ocr: PageReader | None = None,
 ) -> IngestReport:
-    """Index files and folders; `ocr` reads scanned pages and images (None refuses them)."""
+    """Index files and folders; `ocr` reads scanned pages and images (None refuses them).
+
+    The next file is loaded and chunked in a second thread while this one is embedded:
+    the embedding runtime leaves Python's lock while it computes, so a PDF's layout or an
+    OCR'd page costs little extra time.
+    """
     report = IngestReport()
     file = FileIngest(kb, embedder, chunking, limits, batch_size, progress, ocr)
-    with kb.write_lock():
+    with kb.write_lock(), ThreadPoolExecutor(1, thread_name_prefix="load") as loader:
         kb.check_embedder(embedder, claim=True)
         files = discover(paths, report, limits)
         bar = tqdm(
-            files,
+            total=len(files),
             desc=f"Ingesting into {kb.name}",
             unit="file",
             disable=not progress,
             file=sys.stderr,
         )
-        for path in bar:
-            bar.set_postfix_str(shown(path.name[-40:]))
+        loading: deque[tuple[Path, Future[Prepared]]] = deque()
+        for path in files:
             try:
-                file.ingest(path, report)
+                todo = file.changed(path, report)
             except Exception as exc:  # one bad file never stops the others
-                reason = failure_reason(exc)
-                report.failed.append((shown(path), reason))
-                tqdm.write(f"  skipped {shown(path)}: {reason}", file=sys.stderr)
+                todo = None
+                _failed(path, exc, report)
+            if todo is None:
+                bar.update()
+            else:
+                loading.append((path, loader.submit(file.prepare, todo)))
+            _commit_loaded(loading, file, report, bar, keep=1)
+        _commit_loaded(loading, file, report, bar, keep=0)
+        bar.close()
         kb.save_snapshot()
     return report
+
+
+def _commit_loaded(
+    loading: deque[tuple[Path, Future[Prepared]]],
+    file: FileIngest,
+    report: IngestReport,
+    bar: tqdm,
+    keep: int,
+) -> None:
+    """Embed and commit files in order, until `keep` are left loading."""
+    while len(loading) > keep:
+        path, loaded = loading.popleft()
+        bar.set_postfix_str(shown(path.name[-40:]))
+        try:
+            file.commit(loaded.result(), report)
+        except Exception as exc:  # one bad file never stops the others
+            _failed(path, exc, report)
+        bar.update()
+
+
+def _failed(path: Path, exc: Exception, report: IngestReport) -> None:
+    reason = failure_reason(exc)
+    report.failed.append((shown(path), reason))
+    tqdm.write(f"  skipped {shown(path)}: {reason}", file=sys.stderr)
 
 
 def failure_reason(exc: Exception) -> str:
@@ -217,9 +254,30 @@ def failure_reason(exc: Exception) -> str:
     return f"cannot read this file ({type(exc).__name__}: {str(exc)[:200]}); is it damaged?"
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A file whose bytes or pipeline differ from what the knowledge base holds."""
+
+    path: Path
+    content_hash: str
+    pipeline: str
+    updated: bool  # it was indexed before (else it is new)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file loaded and chunked, ready to embed."""
+
+    changed: Changed
+    document: LoadedDocument
+    chunks: list[Chunk]
+    notes: list[str]
+
+
 @dataclass
 class FileIngest:
-    """One file: unchanged, or loaded, chunked, embedded and committed batch by batch."""
+    """One file: unchanged, or loaded and chunked (`prepare`, safe in another thread:
+    it reads no catalog), then embedded and committed batch by batch (`commit`)."""
 
     kb: KnowledgeBase
     embedder: Embedder
@@ -229,28 +287,31 @@ class FileIngest:
     progress: bool
     ocr: PageReader | None
 
-    def ingest(self, path: Path, report: IngestReport) -> None:
+    def changed(self, path: Path, report: IngestReport) -> Changed | None:
+        """None (and noted as unchanged) when the knowledge base is up to date with it."""
         pipeline = self.chunking.fingerprint()
         try:
-            content_hash = sha256_of(path) if path.is_file() else None
+            content_hash = sha256_of(path) if path.is_file() else ""
         except OSError as exc:
             raise LoaderError(path, f"cannot read the file ({exc.strerror})") from exc
         known = self.kb.catalog.find_document(str(path))
         if known and known.content_hash == content_hash and known.pipeline == pipeline:
             report.unchanged.append(str(path))
-            return
+            return None
+        return Changed(path, content_hash, pipeline, bool(known and known.complete))
+
+    def prepare(self, todo: Changed) -> Prepared:
+        path = todo.path
         doc = load_document(path, self.ocr)  # raises LoaderError with the reason
         if not doc.title:  # the file declares none: the first title-like line
             doc = replace(doc, title=document_title(doc.text))
+        notes = []
         instructions = instruction_spans(doc.text)
         if instructions:
             start, end = instructions[0]
-            report.notes.append(
-                (
-                    shown(path),
-                    f"{len(instructions)} sentence(s) address an AI assistant (first:"
-                    f" {doc.text[start:end][:60]!r}); answers never read them",
-                )
+            notes.append(
+                f"{len(instructions)} sentence(s) address an AI assistant (first:"
+                f" {doc.text[start:end][:60]!r}); answers never read them"
             )
         chunks = chunk_document(
             doc.text,
@@ -268,10 +329,17 @@ class FileIngest:
                 f"{len(chunks):,} chunks, over the limit of {self.limits.max_chunks_per_file:,}"
                 " a file; split it, or raise RAG_INGEST_MAX_CHUNKS_PER_FILE",
             )
-        doc_id, done = self.kb.catalog.begin_document(doc, content_hash or "", pipeline)
-        self._embed_and_commit(path, doc_id, chunks, done)
-        self.kb.catalog.finish_document(doc_id, content_hash or "")
-        (report.updated if known and known.complete else report.added).append(str(path))
+        return Prepared(todo, doc, chunks, notes)
+
+    def commit(self, prepared: Prepared, report: IngestReport) -> None:
+        todo, chunks = prepared.changed, prepared.chunks
+        report.notes += [(shown(todo.path), note) for note in prepared.notes]
+        doc_id, done = self.kb.catalog.begin_document(
+            prepared.document, todo.content_hash, todo.pipeline
+        )
+        self._embed_and_commit(todo.path, doc_id, chunks, done)
+        self.kb.catalog.finish_document(doc_id, todo.content_hash)
+        (report.updated if todo.updated else report.added).append(str(todo.path))
         report.chunks_embedded += len(chunks) - done
 
     def _embed_and_commit(self, path: Path, doc_id: int, chunks: list[Chunk], done: int) -> None:

@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         dest="kb_command", required=True
     )
     kb.add_parser("list", help="list knowledge bases with document and chunk counts")
+    p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
+    p.add_argument("name")
+    p.add_argument(
+        "--ocr", choices=["on", "off"], required=True, help="read scans and images by OCR"
+    )
 
     from rag.evaluation.cli import add_eval_parser
 
@@ -97,6 +102,9 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.kb_command == "set":
+        service.set_kb_option(args.name, "ocr", args.ocr == "on")
+        return _kb_list(service)
     return _kb_list(service)
 
 
@@ -222,7 +230,11 @@ def _kb_list(service: RagService) -> int:
         print("no knowledge bases yet; run `rag ingest`")
     for name in names:
         info = service.kb_info(name)
-        print(f"{name}\t{info.documents} documents\t{info.chunks} chunks\t{info.embedding_model}")
+        options = " ".join(f"{key} {'on' if on else 'off'}" for key, on in info.options.items())
+        print(
+            f"{name}\t{info.documents} documents\t{info.chunks} chunks"
+            f"\t{info.embedding_model}\t{options}"
+        )
     return 0
 
 

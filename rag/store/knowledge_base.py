@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rag.errors import KnowledgeBaseError
 from rag.models.embeddings.base import Embedder
@@ -110,6 +110,23 @@ class KnowledgeBase:
     @classmethod
     def open_existing(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
         return cls(settings.kb_dir(require_existing(settings, name or settings.kb)))
+
+    # ------------------------------------------------------------------ options
+
+    #: what a knowledge base may set for itself, with the default when it sets nothing
+    OPTIONS: ClassVar[dict[str, bool]] = {"ocr": True}
+
+    def option(self, key: str) -> bool:
+        value = self.catalog.get_meta(f"option.{key}")
+        return self.OPTIONS[key] if value is None else value == "on"
+
+    def set_option(self, key: str, on: bool) -> None:
+        if key not in self.OPTIONS:
+            raise KnowledgeBaseError(f"no option {key!r}; known: {', '.join(self.OPTIONS)}")
+        self.catalog.set_meta(f"option.{key}", "on" if on else "off")
+
+    def options(self) -> dict[str, bool]:
+        return {key: self.option(key) for key in self.OPTIONS}
 
     # ------------------------------------------------------------------ model check
 

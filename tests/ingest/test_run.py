@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,58 @@ def test_every_kind_of_bad_input_in_one_batch_loses_nothing(
     assert added == {"notes.md", "page.html", "plan.txt", "gbk.txt", "utf16.txt"}
     assert "900个" in service.search("槐荫区停车位", k=1)[0].text
     assert "77公里" in service.search("历城区绿道", k=1)[0].text
+
+
+def test_a_knowledge_base_can_turn_ocr_off_and_keeps_it_through_a_rebuild(
+    service: RagService, corpus: Path
+) -> None:
+    from tests.ingest.loaders.scan_maker import write_scanned_pdf
+
+    write_scanned_pdf(corpus / "scan.pdf")
+    service.ingest([corpus / "plan.txt"], progress=False)
+    service.set_kb_option(service.settings.kb, "ocr", False)
+    assert service.kb_info().options == {"ocr": False}
+    report = service.ingest(progress=False)
+    assert [Path(p).name for p, _ in report.failed] == ["scan.pdf"]
+    assert "OCR" in report.failed[0][1]
+    assert sorted(Path(p).name for p in report.added) == ["notes.md", "page.html"]
+    service.ingest(rebuild=True, progress=False)
+    assert service.kb_info().options == {"ocr": False}
+    with pytest.raises(KnowledgeBaseError, match="no option"):
+        _kb(service).set_option("colour", True)
+
+
+class WaitingEmbedder(HashingEmbedder):
+    """Embeds the first file only once the second has started loading (or 10 s passed)."""
+
+    def __init__(self, second_loading: threading.Event) -> None:
+        super().__init__()
+        self.second_loading = second_loading
+        self.overlapped: list[bool] = []
+
+    def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+        self.overlapped.append(self.second_loading.wait(10))
+        return super().embed_passages(texts)
+
+
+def test_the_next_file_loads_while_this_one_is_embedded(
+    settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from rag.ingest import run
+
+    second_loading = threading.Event()
+    loaded: list[str] = []
+    original = run.load_document
+
+    def load(path, ocr=None):  # type: ignore[no-untyped-def]
+        loaded.append(path.name)
+        if len(loaded) == 2:
+            second_loading.set()
+        return original(path, ocr)
+
+    monkeypatch.setattr(run, "load_document", load)
+    embedder = WaitingEmbedder(second_loading)
+    report = RagService(settings, embedder=embedder).ingest(progress=False)
+    assert len(report.added) == 3 and not report.failed
+    assert embedder.overlapped[0], "the first file was embedded before the next one loaded"
+    assert report.added == sorted(report.added)  # committed in the order of the files

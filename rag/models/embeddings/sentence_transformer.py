@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.settings import BUNDLED_E5, Settings
+from rag.settings import BUNDLED_E5
 
 
 class SentenceTransformerEmbedder:
@@ -63,16 +63,3 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self._encode([text], "query")[0])
-
-
-def embedder_from_settings(
-    settings: Settings, show_progress: bool = False
-) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(
-        settings.embedding_model,
-        cache_dir=settings.cache_dir,
-        int8=settings.embedding_int8,
-        batch_size=settings.embedding_batch_size,
-        threads=settings.threads,
-        show_progress=show_progress,
-    )
