@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,11 +18,25 @@ class KeywordIndex:
         self._size = len(corpus_tokens)
         # how much of the indexed text is in Chinese characters (the rest Latin letters)
         self.han_share = han_share(tok for toks in corpus_tokens for tok in toks)
+        self._df = Counter(tok for toks in corpus_tokens for tok in set(toks))
         self._bm25 = bm25s.BM25()
         if self._size:
             # bm25s wants at least one token per document
             docs = [list(toks) or ["\u2205"] for toks in corpus_tokens]
             self._bm25.index(docs, show_progress=False)
+
+    def idf(self, token: str) -> float:
+        """Lucene's BM25 idf: how much finding this token says (most for an absent one)."""
+        df = self._df.get(token, 0)
+        return math.log(1 + (self._size - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query_tokens: Sequence[str]) -> float:
+        """The share of the query's idf mass that occurs in the corpus at all: near 1 when
+        BM25 can match the query's telling words, near 0 when they are not in the text
+        (a Chinese question over English pages, words the documents never use)."""
+        weights = [(self.idf(tok), tok in self._df) for tok in set(query_tokens)]
+        total = sum(w for w, _ in weights)
+        return sum(w for w, found in weights if found) / total if total else 0.0
 
     def search(self, query_tokens: Sequence[str], n: int) -> list[tuple[int, float]]:
         """(position in the corpus, score) for the best n, best first; zero scores left out."""

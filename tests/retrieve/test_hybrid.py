@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.retrieve.hybrid import (
@@ -11,6 +12,7 @@ from rag.retrieve.hybrid import (
     reciprocal_rank_fusion,
 )
 from rag.service import RagService
+from rag.settings import Settings
 
 
 def test_rrf_rewards_agreement_and_respects_weights() -> None:
@@ -86,3 +88,46 @@ def test_a_question_about_two_documents_retrieves_both(
     assert "industry.txt" in sources and sources[0].startswith("report")
     monkeypatch.setattr("rag.retrieve.hybrid.conjunct_queries", lambda q: [])
     assert "industry.txt" not in {h.source for h in service.search(question, k=5)}
+
+
+class ConceptEmbedder:
+    """Dense vectors by meaning across languages: a text's vector counts the concepts
+    it names in either language (what BM25 cannot see)."""
+
+    model_id = "test:concepts"
+    CONCEPTS = (("layers", "几层", "层数"), ("colour", "颜色"), ("font", "字体"), ("page", "页"))
+    dim = len(CONCEPTS) + 1
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.array(
+            [sum(text.count(w) for w in words) for words in self.CONCEPTS] + [0.1], np.float32
+        )
+        return vec / np.linalg.norm(vec)
+
+    def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+        return np.vstack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+def test_a_query_whose_telling_words_are_not_in_the_corpus_is_ranked_by_the_dense_ranker(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    # every page says "manual", many times; only one says what the question asks
+    for i in range(12):
+        (corpus / f"p{i:02}.txt").write_text(
+            f"The manual, part {i}. The manual covers the manual's page {i} and its font.",
+            encoding="utf-8",
+        )
+    (corpus / "p99.txt").write_text("Drawings support up to 8 layers.", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus, translate_questions=False)
+    service = RagService(settings, embedder=ConceptEmbedder())  # type: ignore[arg-type]
+    service.ingest(progress=False)
+    hits = service.search("manual 一共能做几层", k=3)
+    assert hits[0].source == "p99.txt", [h.source for h in hits]
+    assert hits[0].bm25_rank is None and hits[0].dense_rank == 1
+    # where the words are in the text, BM25 still has its say
+    assert service.search("manual part 7", k=1)[0].source == "p07.txt"

@@ -22,3 +22,14 @@ def test_bm25_ranks_the_document_with_the_rare_term_first() -> None:
 def test_empty_index_and_empty_query() -> None:
     assert KeywordIndex([]).search(["济南"], 5) == []
     assert KeywordIndex([["济南"]]).search([], 5) == []
+
+
+def test_coverage_is_the_share_of_the_querys_telling_words_the_corpus_holds() -> None:
+    docs = [["manual", "layers", "8"], ["manual", "colour"], ["manual", "font"]]
+    index = KeywordIndex(docs)
+    assert index.coverage(["layers", "colour"]) == 1.0
+    assert index.coverage(["一共", "几层"]) == 0.0
+    # a word every passage has says little; the absent telling words outweigh it
+    assert index.coverage(["manual", "一共", "几层"]) < 0.05
+    assert 0.3 < index.coverage(["layers", "几层"]) < 0.7
+    assert index.coverage([]) == 0.0
