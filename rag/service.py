@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
 from rag.answer.question import check_question
+from rag.errors import KnowledgeBaseError
 from rag.ingest.loaders import load_document
 from rag.ingest.ocr import PageReader
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
@@ -352,6 +353,45 @@ class RagService:
         self, question: str, history: Sequence[ChatMessage] = (), kb: str | None = None
     ) -> Answer:
         return self.answer_pipeline(kb).answer(question, history)
+
+    # ------------------------------------------------------------------ suggestions
+
+    def make_suggestions(
+        self, kb: str | None = None, count: int = 3, progress: bool = True
+    ) -> list[str]:
+        """Write questions from the knowledge base's own passages, keep those it answers
+        citing their passage, and store them with it (rag/answer/suggestions.py)."""
+        from rag.answer import suggestions
+
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        generation = knowledge_base.catalog.generation()
+        rows = list(knowledge_base.catalog.chunk_rows(knowledge_base.snapshot().chunk_ids).values())
+        pipeline = self.answer_pipeline(knowledge_base.name)
+        made = suggestions.make_suggestions(
+            rows, self.llm, self.prompts.question, pipeline.answer, count, progress=progress
+        )
+        knowledge_base.catalog.set_meta(suggestions.META_KEY, suggestions.to_json(made, generation))
+        return [s.question for s in made]
+
+    def suggested_questions(self, kb: str | None = None) -> list[str]:
+        """The stored suggestions whose passages are still in the knowledge base."""
+        from rag.answer import suggestions
+
+        try:
+            catalog = KnowledgeBase.open_existing(self.settings, self.kb_name(kb)).catalog
+        except KnowledgeBaseError:
+            return []
+        _, made = suggestions.from_json(catalog.get_meta(suggestions.META_KEY))
+        alive = catalog.chunk_rows([s.chunk_id for s in made])
+        return [s.question for s in made if s.chunk_id in alive]
+
+    def suggestions_outdated(self, kb: str | None = None) -> bool:
+        """True when the knowledge base changed since its suggestions were made."""
+        from rag.answer import suggestions
+
+        catalog = KnowledgeBase.open_existing(self.settings, self.kb_name(kb)).catalog
+        made_for, _ = suggestions.from_json(catalog.get_meta(suggestions.META_KEY))
+        return made_for != catalog.generation()
 
     def answer_fn(self, kb: str | None = None) -> Callable[[str], dict[str, Any]]:
         """question -> the JSON of `rag ask --json`, for the evaluation."""

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 5
+    # `rag serve` has the language model write a few questions from each knowledge base's
+    # passages, in the background, and offers those it answers (rag/answer/suggestions.py)
+    suggest_questions: bool = True
     # A question in one language over documents partly in the other (Chinese / English)
     # is also searched as the language model translates it (a few seconds a question)
     translate_questions: bool = True
@@ -114,7 +117,7 @@ class Settings(BaseSettings):
     # Pages allowed to embed the widget or call the API (CSP frame-ancestors and CORS);
     # "*" in a port or host part matches anything there
     embed_origins: list[str] = ["http://localhost:*", "http://127.0.0.1:*"]
-    widget_title: str = "济南经济问答"
+    widget_title: str = "知识库问答"
     widget_color: str = "#b22222"
     ui_language: str = "zh"  # "zh" or "en": the default interface language
 

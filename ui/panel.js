@@ -74,6 +74,7 @@
   const messagesEl = $("messages");
   const conversationEl = $("conversation");
   const hintEl = $("hint");
+  const suggestionsEl = $("suggestions");
   const questionEl = $("question");
   const sendBtn = $("send");
   const newChatBtn = $("new-chat");
@@ -147,7 +148,33 @@
     });
 
     updateHint();
+    loadSuggestions();
     questionEl.focus({ preventScroll: true });
+  }
+
+  /** The knowledge base's own suggested questions (written from its passages and
+   * checked by the server), as buttons that ask them. Text only: never HTML. */
+  async function loadSuggestions() {
+    const params = new URLSearchParams();
+    if (KB) params.set("kb", KB);
+    try {
+      const res = await fetch("/api/suggestions?" + params.toString(), { headers: authHeaders() });
+      if (!res.ok) return;
+      const data = await res.json();
+      for (const question of (data.questions || []).slice(0, 5)) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "suggestion";
+        button.textContent = String(question);
+        button.addEventListener("click", () => {
+          questionEl.value = String(question);
+          ask();
+        });
+        suggestionsEl.appendChild(button);
+      }
+    } catch (e) {
+      /* the panel works without suggestions */
+    }
   }
 
   // ---------------------------------------------------------------- helpers
@@ -169,6 +196,7 @@
 
   function updateHint() {
     hintEl.hidden = messagesEl.childElementCount > 0;
+    suggestionsEl.hidden = hintEl.hidden;
   }
 
   /** Keep the newest text visible, unless the user scrolled up to read. */

@@ -33,6 +33,7 @@ class Prompts:
     user: Template
     rewrite: Template
     translate: Template
+    question: Template  # writes a suggested question from a passage
 
     @classmethod
     def load(cls, folder: Path) -> Prompts:
@@ -47,6 +48,7 @@ class Prompts:
             Template(read("answer_user.txt")),
             Template(read("rewrite.txt")),
             Template(read("translate.txt")),
+            Template(read("question.txt")),
         )
 
 

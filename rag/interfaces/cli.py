@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
 from rag.errors import BadQuestionError, RagError
@@ -54,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         dest="kb_command", required=True
     )
     kb.add_parser("list", help="list knowledge bases with document and chunk counts")
+    p = kb.add_parser(
+        "suggest", help="write questions from the passages; keep those answered (minutes)"
+    )
+    p.add_argument("name")
+    p.add_argument("--count", type=int, default=3)
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
     p.add_argument("name")
     p.add_argument(
@@ -102,10 +108,25 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.kb_command == "suggest":
+        for question in service.make_suggestions(args.name, args.count):
+            print(question)
+        return 0
     if args.kb_command == "set":
         service.set_kb_option(args.name, "ocr", args.ocr == "on")
         return _kb_list(service)
     return _kb_list(service)
+
+
+def _suggest_in_background(service: RagService) -> None:
+    """Suggested questions for the default knowledge base, while the server already
+    answers (the language model takes one request at a time, so a user's question may
+    wait for one suggestion: about half a minute here)."""
+    try:
+        made = service.make_suggestions(service.settings.kb, progress=False)
+        print(f"{len(made)} suggested question(s) ready; reload the chat", file=sys.stderr)
+    except Exception as exc:  # the chat works without them
+        print(f"suggested questions failed: {exc}", file=sys.stderr)
 
 
 def _serve(service: RagService, args: argparse.Namespace) -> int:
@@ -117,6 +138,8 @@ def _serve(service: RagService, args: argparse.Namespace) -> int:
         print(f"Indexing {settings.corpus_dir} into {settings.kb!r}...", file=sys.stderr)
         report = service.ingest()
         print(f"{settings.kb}: {report.summary()}", file=sys.stderr)
+    if settings.suggest_questions and service.suggestions_outdated(settings.kb):
+        threading.Thread(target=_suggest_in_background, args=(service,), daemon=True).start()
     serve(service, args.host or settings.host, args.port or settings.port)
     return 0
 

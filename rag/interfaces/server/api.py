@@ -82,6 +82,11 @@ def build_api(service: RagService, gate: AnswerGate) -> APIRouter:
     def kbs() -> dict[str, Any]:
         return {"knowledge_bases": service.knowledge_bases(), "default": settings.kb}
 
+    @router.get("/api/suggestions")
+    def suggestions(kb: str | None = None) -> dict[str, Any]:
+        """Questions the knowledge base answers from its own passages (rag kb suggest)."""
+        return {"questions": service.suggested_questions(kb)}
+
     @router.get("/api/search", response_model=None)
     def search(
         q: str = Query(max_length=20_000), k: int = Query(5, ge=1, le=50), kb: str | None = None

@@ -94,7 +94,7 @@ def warm_up(service: RagService) -> None:
     """Load the index, the embedder and the language model before the first question."""
     started = time.perf_counter()
     try:
-        service.search("济南", 1)
+        service.search("warm-up", 1)
         _ = service.llm
     except Exception as exc:  # the server still serves; the first request reports it
         print(f"warm-up failed: {exc}", file=sys.stderr, flush=True)

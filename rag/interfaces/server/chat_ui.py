@@ -29,14 +29,14 @@ from rag.types import Done, Failed, Queued, Replace, Started, Token
 
 TEXT = {
     "zh": {
-        "title": "## 济南经济问答 · 本地知识库助手",
+        "title": "## 本地知识库问答",
         "language": "界面语言",
         "kb": "知识库",
         "chat": "对话",
-        "placeholder": "输入问题，例如：济南2025年的地区生产总值目标是多少？",
+        "placeholder": "输入关于文档的问题",
         "send": "发送",
         "new": "新对话",
-        "examples": "示例问题",
+        "examples": "可以这样问（助手从知识库的原文写出并验证过）",
         "sources": "引用来源",
         "no_sources": "回答引用的原文会显示在这里。",
         "read": "阅读上下文",
@@ -46,14 +46,14 @@ TEXT = {
         "empty_chat": "问一个关于知识库文档的问题，回答里的 [n] 可以点开原文。",
     },
     "en": {
-        "title": "## Jinan economy Q&A · local knowledge-base assistant",
+        "title": "## Local knowledge-base Q&A",
         "language": "Interface language",
         "kb": "Knowledge base",
         "chat": "Chat",
-        "placeholder": "Ask a question, e.g. What is Jinan's 2025 GDP target?",
+        "placeholder": "Ask a question about the documents",
         "send": "Send",
         "new": "New conversation",
-        "examples": "Example questions",
+        "examples": "Try asking (written from the documents and checked by the assistant)",
         "sources": "Sources",
         "no_sources": "The passages an answer cites appear here.",
         "read": "Read the context",
@@ -64,12 +64,6 @@ TEXT = {
     },
 }
 LANGUAGES = {"中文": "zh", "English": "en"}
-EXAMPLES = [
-    "济南2025年地区生产总值的目标是多少？",
-    "济南的“十四五”规划提出了哪些产业发展重点？",
-    "那2025年的目标呢？",
-    "What is Jinan's target for R&D spending?",
-]
 CSS = """
 #sources mark { background: #ffe58f; padding: 0 2px; }
 #sources .src { border-left: 3px solid #b22222; padding: 4px 8px; margin: 8px 0; }
@@ -252,7 +246,10 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                     result = event_json(event)
         return result
 
-    with gr.Blocks(title="济南经济问答") as ui:
+    def suggestions(kb_name: str) -> Any:
+        return gr.update(samples=[[q] for q in service.suggested_questions(kb_name)])
+
+    with gr.Blocks(title=settings.widget_title) as ui:
         with gr.Row():
             title = gr.Markdown(t["title"])
             language = gr.Radio(
@@ -277,7 +274,14 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button(t["send"], variant="primary", elem_id="send")
                     new = gr.Button(t["new"], elem_id="new-chat")
-                gr.Examples(EXAMPLES, inputs=question, label=t["examples"])
+                # the knowledge base's own questions (rag/answer/suggestions.py), read at
+                # each page load and knowledge-base switch: they are made in the background
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=[[q] for q in service.suggested_questions(settings.kb)],
+                    label=t["examples"],
+                    elem_id="suggestions",
+                )
             with gr.Column(scale=2):
                 sources = gr.HTML(
                     f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>", elem_id="sources"
@@ -308,5 +312,10 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             queue=False,
             api_visibility="private",
         )
+        examples.click(
+            lambda sample: sample[0], [examples], [question], queue=False, api_visibility="private"
+        )
+        for change in (ui.load, kb.change):
+            change(suggestions, [kb], [examples], queue=False, api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_limit=None)  # type: ignore[attr-defined]
     return cast(gr.Blocks, ui)

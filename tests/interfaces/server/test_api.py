@@ -155,3 +155,15 @@ def test_a_scanned_page_is_searchable_and_its_source_says_ocr(settings: Settings
     assert source["ocr"] is True
     plain = next(h for h in hits if h["source"] != "scan.pdf")
     assert client.get("/api/source", params={"chunk": plain["chunk_id"]}).json()["ocr"] is False
+
+
+def test_suggestions_are_the_knowledge_bases_own(client: TestClient, ingested: RagService) -> None:
+    from rag.answer.suggestions import Suggestion, to_json
+    from rag.store.knowledge_base import KnowledgeBase
+
+    assert client.get("/api/suggestions").json() == {"questions": []}
+    kb = KnowledgeBase.open_existing(ingested.settings)
+    made = [Suggestion("新建5G基站多少个？", kb.snapshot().chunk_ids[0])]
+    kb.catalog.set_meta("suggested_questions", to_json(made, kb.catalog.generation()))
+    assert client.get("/api/suggestions").json() == {"questions": ["新建5G基站多少个？"]}
+    assert client.get("/api/suggestions", params={"kb": "../etc"}).json() == {"questions": []}

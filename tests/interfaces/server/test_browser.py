@@ -304,3 +304,41 @@ def test_pdf_sources_show_title_and_page_in_chat_widget_and_viewer(
         page.wait_for_selector("#source-page:not([hidden]) img[src*='/api/page']")
         assert "第 4 页" in page.locator("#source-page-caption").inner_text()
         page.screenshot(path=str(screenshots / "pdf-page-source-viewer.png"), full_page=True)
+
+
+SUGGESTED = "新建<b>5G</b>基站多少个？"
+
+
+@pytest.fixture
+def suggesting_server(settings: Settings) -> Iterator[LiveServer]:
+    from rag.answer.suggestions import Suggestion, to_json
+    from rag.store.knowledge_base import KnowledgeBase
+
+    service = fake_service(settings)
+    kb = KnowledgeBase.open_existing(settings)
+    made = [Suggestion(SUGGESTED, kb.snapshot().chunk_ids[0])]
+    kb.catalog.set_meta("suggested_questions", to_json(made, kb.catalog.generation()))
+    with LiveServer(create_app(service)) as server:
+        yield server
+
+
+def test_suggested_questions_are_offered_as_text_and_asked_on_a_click(
+    suggesting_server: LiveServer, page: Any, screenshots: Path
+) -> None:
+    page.goto(suggesting_server.url + "/widget/panel?lang=zh")
+    button = page.locator("#suggestions .suggestion")
+    button.wait_for(timeout=15_000)
+    assert button.inner_text() == SUGGESTED  # markup in a question stays text
+    page.screenshot(path=str(screenshots / "suggestions-widget.png"))
+    button.click()
+    page.wait_for_selector("#messages .cite", timeout=30_000)
+    assert SUGGESTED in page.locator("#messages").inner_text()
+    assert page.locator("#suggestions").is_hidden()
+
+    page.goto(suggesting_server.url + "/chat/")
+    example = page.locator("#suggestions").get_by_text(SUGGESTED)
+    example.wait_for(timeout=15_000)
+    example.click()
+    wait_for_js(page, "document.querySelector('#question textarea').value.length > 0")
+    assert page.input_value("#question textarea") == SUGGESTED
+    page.screenshot(path=str(screenshots / "suggestions-chat-ui.png"))

@@ -35,6 +35,7 @@ def test_rag_serve_indexes_the_corpus_and_serves(tmp_path: Path) -> None:
         "RAG_INDEX_DIR": str(tmp_path / "index"),
         "RAG_CORPUS_DIR": str(FIXTURES / "corpus"),
         "RAG_CACHE_DIR": str(Settings().cache_dir),  # the models built by `rag models`
+        "RAG_SUGGEST_QUESTIONS": "false",  # the language model stays free for the test
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "rag.interfaces.cli", "serve", "--port", str(port)],
