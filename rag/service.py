@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
 from rag.answer.question import check_question
@@ -37,6 +37,9 @@ from rag.store.knowledge_base import (
     side_folder,
     validate_kb_name,
 )
+
+if TYPE_CHECKING:
+    from rag.evaluation.kb_check import CheckReport
 from rag.types import (
     Answer,
     AnswerEvent,
@@ -392,6 +395,26 @@ class RagService:
         catalog = KnowledgeBase.open_existing(self.settings, self.kb_name(kb)).catalog
         made_for, _ = suggestions.from_json(catalog.get_meta(suggestions.META_KEY))
         return made_for != catalog.generation()
+
+    def check_kb(
+        self, kb: str | None = None, count: int = 30, progress: bool = True
+    ) -> CheckReport:
+        """How well the knowledge base's own questions find their passages
+        (rag/evaluation/kb_check.py); the questions are kept until it changes."""
+        from rag.evaluation import kb_check
+
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        catalog = knowledge_base.catalog
+        generation = catalog.generation()
+        questions = kb_check.from_json(catalog.get_meta(kb_check.META_KEY), generation, count)
+        if questions is None:
+            rows = list(catalog.chunk_rows(knowledge_base.snapshot().chunk_ids).values())
+            questions = kb_check.write_questions(
+                rows, self.llm, self.prompts.question, count, progress
+            )
+            catalog.set_meta(kb_check.META_KEY, kb_check.to_json(questions, generation, count))
+        name = knowledge_base.name
+        return kb_check.check(questions[:count], lambda q: self.search(q, kb_check.TOP, name))
 
     def answer_fn(self, kb: str | None = None) -> Callable[[str], dict[str, Any]]:
         """question -> the JSON of `rag ask --json`, for the evaluation."""

@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name")
     p.add_argument("--count", type=int, default=3)
+    p = kb.add_parser(
+        "check", help="how well its own questions find their passages, per document (minutes)"
+    )
+    p.add_argument("name")
+    p.add_argument("--questions", type=int, default=30)
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
     p.add_argument("name")
     p.add_argument(
@@ -111,6 +116,9 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
     if args.kb_command == "suggest":
         for question in service.make_suggestions(args.name, args.count):
             print(question)
+        return 0
+    if args.kb_command == "check":
+        print(service.check_kb(args.name, args.questions).text())
         return 0
     if args.kb_command == "set":
         service.set_kb_option(args.name, "ocr", args.ocr == "on")
