@@ -32,26 +32,32 @@ def _may_become_label(text: str) -> bool:
 MIN_TERM_SUPPORT = 0.5
 
 
-def support(sentence: str, *passages: Passage) -> float:
+def support(sentence: str, *passages: Passage, asked: str = "") -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
     its key terms that they hold (titles, sections and table headers included; an
     instruction to the assistant, masked for the model, supports nothing). Across
-    languages the key terms are those written alike in both."""
+    languages the key terms are those written alike in both, less the names the
+    question `asked` already holds: repeating them proves nothing."""
     body = "\n".join(normalize(p.supporting) for p in passages)
     numbers = figures(sentence)
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
+    held = set(tokenize(body)) | _symbols(body)
     said, read = language_of([sentence]), language_of([body])
     if said and read and said != read:
         # A Chinese sentence about an English passage (or the reverse): only what both
         # languages write alike can be compared, its names, code, options, numbers and
-        # symbols: the terms not in the sentence's own script
+        # symbols: the terms not in the sentence's own script. English words are read
+        # with their spaces (the normal form drops them, for numbers)
         own = _HAN if said == "zh" else _LATIN
-        terms = {t for t in terms if not own.search(t)} | _symbols(sentence)
+        terms = ({t for t in terms if not own.search(t)} - set(tokenize(asked))) | (
+            _symbols(sentence) - _symbols(asked)
+        )
+        held |= set(tokenize("\n".join(p.supporting for p in passages)))
     if not terms:
         return 0.0
-    return len(terms & (set(tokenize(body)) | _symbols(body))) / len(terms)
+    return len(terms & held) / len(terms)
 
 
 def _symbols(text: str) -> set[str]:
@@ -64,10 +70,12 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
-def choose_markers(sentence: str, cited: list[int], passages: list[Passage]) -> list[int]:
-    """The passage numbers this sentence may cite, best first."""
+def choose_markers(
+    sentence: str, cited: list[int], passages: list[Passage], asked: str = ""
+) -> list[int]:
+    """The passage numbers this sentence may cite, best first (`asked`: the question)."""
     by_n = {p.n: p for p in passages}
-    scores = {p.n: support(sentence, p) for p in passages}
+    scores = {p.n: support(sentence, p, asked=asked) for p in passages}
     kept = [n for n in dict.fromkeys(cited) if n in by_n and scores[n] >= MIN_TERM_SUPPORT]
     if kept:
         return kept
@@ -99,8 +107,9 @@ def quoted_span(sentence: str, passage: Passage) -> tuple[int, int]:
 class CitationStreamer:
     """Feed model output piece by piece; get back checked text to show."""
 
-    def __init__(self, passages: list[Passage]):
+    def __init__(self, passages: list[Passage], question: str = ""):
         self.passages = passages
+        self.question = question
         self.supported_sentences = 0
         self.sentences = 0
         self._shown: dict[int, int] = {}  # passage n -> displayed number
@@ -172,7 +181,7 @@ class CitationStreamer:
         if _LABEL_ONLY.match(body):
             self._buffer, self._emitted = rest, 0
             return trailing if stop == "\n" else ""
-        markers = choose_markers(body, cited, self.passages)
+        markers = choose_markers(body, cited, self.passages, self.question)
         if body.strip():
             self.sentences += 1
             self.supported_sentences += bool(markers)

@@ -161,7 +161,7 @@ class AnswerPipeline:
             yield finish(text, [], True, early)
             return
 
-        streamer = CitationStreamer(passages)
+        streamer = CitationStreamer(passages, standalone)
         shown: list[str] = []
         raw: list[str] = []
         messages = self._messages(standalone, passages, language)

@@ -98,3 +98,13 @@ def test_across_languages_a_sentence_is_supported_by_what_both_write_alike() -> 
     assert support("可以用 --help 查看帮助。", version) == 0.0  # not what the page says
     assert support("默认输出到当前目录。", version) == 0.0  # nothing to compare: unsupported
     assert support("版本号在 2017 年发布。", version) == 0.0  # a number the page lacks
+
+
+def test_across_languages_repeating_the_question_supports_nothing() -> None:
+    """An unanswerable "how do I publish to crates.io" answered with invented steps that
+    only repeat the question's names and the passage's: not support."""
+    root = passage(1, "The html_root_url attribute indicates the URL for links to external crates.")
+    question = "怎样把 rustdoc 的文档发布到 crates.io 上？"
+    invented = "在 Cargo.toml 中为 rustdoc 配置 crates.io 的地址即可发布。"
+    assert support(invented, root, asked=question) == 0.0
+    assert support("用 html_root_url 属性指定外部 crates 的链接地址。", root, asked=question) > 0.5
