@@ -24,9 +24,14 @@ def han_share(texts: Iterable[str]) -> float | None:
 CHINESE_FROM = 0.25
 
 
+# web addresses are letters of no language: a Chinese sentence naming three of them is
+# still Chinese
+_URL = re.compile(r"(?:https?|ftp)://[^\s)\]）】>]+|www\.[^\s)\]）】>]+")
+
+
 def language_of(texts: Iterable[str]) -> str | None:
     """The language of the texts by their letters, "zh" or "en"; None without letters."""
-    share = han_share(texts)
+    share = han_share(_URL.sub(" ", text) for text in texts)
     if share is None:
         return None
     return "zh" if share >= CHINESE_FROM else "en"
