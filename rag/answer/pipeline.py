@@ -139,6 +139,14 @@ class AnswerPipeline:
         )
         language = answer_language(question)
         evidence = check_evidence(standalone, passages, self.settings.min_coverage)
+        if not evidence.answerable and (translated := self.retriever.translation(standalone)):
+            # A question over passages in the other language shares few words with them;
+            # its translation (made for the search already) is what they can cover
+            evidence = max(
+                evidence,
+                check_evidence(translated, passages, self.settings.min_coverage),
+                key=lambda e: (e.answerable, e.coverage),
+            )
 
         facts: dict[str, Any] = {"coverage": evidence.coverage, "missing": list(evidence.missing)}
 

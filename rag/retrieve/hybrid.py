@@ -138,13 +138,20 @@ class HybridRetriever:
             fused = [(cid, score.get(cid, 0.0)) for cid in order]
         return self._hits(fused[:k], ranked)
 
+    def translation(self, query: str, snap: Snapshot | None = None) -> str:
+        """The query in the knowledge base's other language when it holds enough text in
+        it (and a translator is set), else "" (translations are remembered by it)."""
+        snap = snap or self.kb.snapshot()
+        language = other_language(query, snap.keywords.han_share)
+        translated = self.translate(query, language) if self.translate and language else ""
+        return "" if translated == query else translated
+
     def _rank_in_both_languages(self, snap: Snapshot, query: str, n: int) -> _Ranking:
         """The query's ranking, fused with its translation's when the knowledge base
         holds enough text in the other language."""
         ranked = self._rank(snap, query, n)
-        language = other_language(query, snap.keywords.han_share)
-        translated = self.translate(query, language) if self.translate and language else ""
-        if not translated or translated == query:
+        translated = self.translation(query, snap)
+        if not translated:
             return ranked
         other = self._rank(snap, translated, n)
         fused = reciprocal_rank_fusion(

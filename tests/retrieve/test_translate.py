@@ -72,3 +72,23 @@ def test_the_bundled_model_translates_a_question(answering_service: RagService) 
     assert "rustdoc" in english.lower() and "version" in english.lower()
     chinese = answering_service.translate_question("What is the GDP target for 2025?", "zh")
     assert "2025" in chinese and any("\u4e00" <= ch <= "\u9fff" for ch in chinese)
+
+
+def test_the_evidence_of_an_english_passage_is_checked_against_the_translation(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from tests.fakes.chat_model import FakeChatModel
+
+    question = "输出目录默认叫什么名字？"
+    service = english_kb(
+        settings, tmp_path, {question: "What is the output directory named by default?"}
+    )
+    service._llm = FakeChatModel("默认输出到名为 doc 的目录 [1]。")
+    answer = service.ask(question, kb="en")
+    assert not answer.refused, answer.refusal_reason
+    assert "doc" in answer.text and answer.citations
+    # without the translation the Chinese words find nothing in the page: refused early
+    service.translate_question = lambda q, lang: ""  # type: ignore[method-assign]
+    service._retrievers.clear()
+    refused = service.ask(question, kb="en")
+    assert refused.refused and (refused.refusal_reason or "").startswith("coverage")
