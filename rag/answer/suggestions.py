@@ -54,7 +54,9 @@ def write_question(llm: ChatModel, template: Template, passage: str) -> str:
     prompt = template.substitute(language=language, passage=passage)
     reply = "".join(llm.stream([ChatMessage("user", prompt)], Generation(60))).strip()
     question = reply.splitlines()[0].strip().strip("\"'“”") if reply else ""
-    return question if 4 <= len(question) <= 120 else ""
+    # a statement about the passage is no question to offer (the small model writes some)
+    is_question = question.endswith(("?", "？"))
+    return question if is_question and 4 <= len(question) <= 120 else ""
 
 
 def make_suggestions(

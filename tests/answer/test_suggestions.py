@@ -45,3 +45,17 @@ def test_every_suggestion_is_answered_with_a_citation_by_the_real_model(
     for question in made:
         answer = bundled_service.ask(question)
         assert not answer.refused and answer.citations, (question, answer.text)
+
+
+def test_only_questions_are_kept_from_what_the_model_writes() -> None:
+    from string import Template
+
+    from rag.answer.suggestions import write_question
+    from tests.fakes.chat_model import FakeChatModel
+
+    template = Template("$language $passage")
+    asked = write_question(FakeChatModel("“规上工业企业力争突破多少家？”\n"), template, "段落")
+    assert asked == "规上工业企业力争突破多少家？"
+    statement = "这些措施都是为了提高市民的居住条件和生活质量。"
+    assert write_question(FakeChatModel(statement), template, "段落") == ""
+    assert write_question(FakeChatModel("How many threads?"), template, "passage") != ""
