@@ -15,7 +15,7 @@ from string import Template
 from typing import Any
 
 from rag.answer.checks import Draft, first_objection
-from rag.answer.checks.evidence import check_evidence
+from rag.answer.checks.evidence import EvidenceCheck, check_evidence, term_weight
 from rag.answer.checks.invented import invented_numbers
 from rag.answer.citations import CitationStreamer
 from rag.answer.context import select_passages
@@ -138,15 +138,7 @@ class AnswerPipeline:
             hits, standalone, self.settings.passages, self.settings.context_chars
         )
         language = answer_language(question)
-        evidence = check_evidence(standalone, passages, self.settings.min_coverage)
-        if not evidence.answerable and (translated := self.retriever.translation(standalone)):
-            # A question over passages in the other language shares few words with them;
-            # its translation (made for the search already) is what they can cover
-            evidence = max(
-                evidence,
-                check_evidence(translated, passages, self.settings.min_coverage),
-                key=lambda e: (e.answerable, e.coverage),
-            )
+        evidence = self.evidence(standalone, passages)
 
         facts: dict[str, Any] = {"coverage": evidence.coverage, "missing": list(evidence.missing)}
 
@@ -201,6 +193,32 @@ class AnswerPipeline:
             yield finish(text, [], True, reason)
             return
         yield finish("".join(shown).strip(), streamer.citations, False, None)
+
+    def evidence_for(self, question: str) -> EvidenceCheck:
+        """The evidence check on the passages this question finds, as an answer runs it
+        before generating (no generation needed)."""
+        hits = self.retriever.search(question, self.settings.passages)
+        passages = select_passages(
+            hits, question, self.settings.passages, self.settings.context_chars
+        )
+        return self.evidence(question, passages)
+
+    def evidence(self, question: str, passages: list[Passage]) -> EvidenceCheck:
+        """How well the passages cover the question, its words weighed by how rare they
+        are in this knowledge base and in the language."""
+        snap = self.retriever.kb.snapshot()
+        weight = term_weight(snap.keywords.rarity)
+        min_coverage = self.settings.min_coverage
+        evidence = check_evidence(question, passages, min_coverage, weight)
+        if not evidence.answerable and (translated := self.retriever.translation(question, snap)):
+            # A question over passages in the other language shares few words with them;
+            # its translation (made for the search already) is what they can cover
+            evidence = max(
+                evidence,
+                check_evidence(translated, passages, min_coverage, weight),
+                key=lambda e: (e.answerable, e.coverage),
+            )
+        return evidence
 
     def _bounded(
         self, messages: list[ChatMessage], facts: dict[str, Any], cancel: threading.Event | None

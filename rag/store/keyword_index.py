@@ -30,6 +30,12 @@ class KeywordIndex:
         df = self._df.get(token, 0)
         return math.log(1 + (self._size - df + 0.5) / (df + 0.5))
 
+    def rarity(self, token: str) -> float:
+        """idf over the idf of a token the corpus lacks, 0-1: words in most chunks (the
+        place or product every document is about) near 0, rare and absent ones 1."""
+        absent = math.log(1 + (self._size + 0.5) / 0.5)
+        return self.idf(token) / absent
+
     def coverage(self, query_tokens: Sequence[str]) -> float:
         """The share of the query's idf mass that occurs in the corpus at all: near 1 when
         BM25 can match the query's telling words, near 0 when they are not in the text

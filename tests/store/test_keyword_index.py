@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rag.store.keyword_index import KeywordIndex
-from rag.text.tokens import tokenize
+from rag.text.tokens import rarity, tokenize
 
 
 def test_tokenize_keeps_numbers_and_drops_function_words() -> None:
@@ -33,3 +33,12 @@ def test_coverage_is_the_share_of_the_querys_telling_words_the_corpus_holds() ->
     assert index.coverage(["manual", "一共", "几层"]) < 0.05
     assert 0.3 < index.coverage(["layers", "几层"]) < 0.7
     assert index.coverage([]) == 0.0
+
+
+def test_rarity_in_the_knowledge_base_and_in_the_language() -> None:
+    index = KeywordIndex([["manual", "layers"], ["manual", "colour"], ["manual", "font"]])
+    assert index.rarity("manual") < 0.1  # in every chunk
+    assert 0.3 < index.rarity("layers") < 1.0
+    assert index.rarity("absent") == 1.0
+    assert rarity("什么") < rarity("目标") < rarity("基站") < 1.0
+    assert rarity("rustdoc") == 1.0  # unknown to the dictionary

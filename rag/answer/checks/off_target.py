@@ -17,7 +17,10 @@ _VALUE = re.compile(
 # A place the question names: "章丘区", "孙村片区", "济南高新区" (not "地区", "全区").
 _PLACE = re.compile(r"([^\W\d_年的期和末全时地在与及、据按照]{2,4}?(?:片区|区|县))")
 _NOT_PLACES = ("地区", "全区", "城区")
-_WIDER_SCOPES = ("全市", "济南市", "全省", "全国")
+# "The whole city/province/country": a figure for the whole, not for one place in it.
+_WHOLE = re.compile(r"全[市省国]")
+# A city or province a document's title names is the scope its figures are stated for.
+_TITLE_PLACE = re.compile(r"([^\W\d_]{2,3}?[市省])")
 # Quantities a small model swaps for each other when the passage has only one of them.
 _OPPOSITES = (("支出", "收入"), ("进口", "出口"), ("农村", "城镇"))
 _MONEY_QUESTION = re.compile(r"总投资|投资额|预算支出|预算收入|生产总值|增加值|营业收入|总额|资金")
@@ -73,7 +76,7 @@ def _other_place(
     that gives the value for the whole city ("全市…35亿美元") is not judged by the
     district the question compares it with."""
     places = [p for p in dict.fromkeys(_PLACE.findall(question)) if p not in _NOT_PLACES]
-    if any(scope in sentence for scope in _WIDER_SCOPES) and not any(p in sentence for p in places):
+    if _wider_scope(sentence, stated) and not any(p in sentence for p in places):
         return None
     contexts = [normalize(p.hit.context or p.hit.text) for p, _ in stated]
     for place in places:
@@ -81,6 +84,15 @@ def _other_place(
         if not any(name in c for c in contexts):
             return f"{value} is stated of another place than {place}"
     return None
+
+
+def _wider_scope(sentence: str, stated: list[tuple[Passage, str]]) -> bool:
+    """The sentence speaks of the whole ("全市"), or of the city or province the title of
+    a document stating the value is about ("济南市" in a city's plan)."""
+    if _WHOLE.search(sentence):
+        return True
+    titles = " ".join(normalize(p.hit.title or "") for p, _ in stated)
+    return any(place in sentence for place in _TITLE_PLACE.findall(titles))
 
 
 def _opposite_quantity(value: str, question: str, stated: list[tuple[Passage, str]]) -> str | None:
