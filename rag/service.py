@@ -7,6 +7,7 @@ them on first use, so a command that does not need a model never loads one.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -39,7 +40,8 @@ from rag.store.knowledge_base import (
 )
 
 if TYPE_CHECKING:
-    from rag.evaluation.kb_check import CheckReport
+    from rag.evaluation.calibration import Calibration
+    from rag.evaluation.kb_check import CheckQuestion, CheckReport
 from rag.types import (
     Answer,
     AnswerEvent,
@@ -333,13 +335,16 @@ class RagService:
         """Read once: the templates in prompts/ (restart the server after editing them)."""
         return Prompts.load(self.settings.prompts_dir)
 
-    def answer_pipeline(self, kb: str | None = None) -> AnswerPipeline:
-        return AnswerPipeline(
-            self.retriever(kb),
-            self.llm,
-            self.prompts,
-            AnswerSettings.from_settings(self.settings),
-        )
+    def answer_pipeline(self, kb: str | None = None, calibrated: bool = True) -> AnswerPipeline:
+        """The pipeline for a knowledge base, with its own refusal threshold once it has
+        calibrated itself (`rag kb calibrate`), else the default."""
+        retriever = self.retriever(kb)
+        settings = AnswerSettings.from_settings(self.settings)
+        use = calibrated and self.settings.calibrate_refusal
+        calibration = self.calibration(retriever.kb.name) if use else None
+        if calibration is not None:
+            settings = dataclasses.replace(settings, min_coverage=calibration.min_coverage)
+        return AnswerPipeline(retriever, self.llm, self.prompts, settings)
 
     def stream(
         self,
@@ -403,7 +408,16 @@ class RagService:
         (rag/evaluation/kb_check.py); the questions are kept until it changes."""
         from rag.evaluation import kb_check
 
-        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        name = self.kb_name(kb)
+        questions = self._written_questions(name, count, progress)
+        return kb_check.check(questions, lambda q: self.search(q, kb_check.TOP, name))
+
+    def _written_questions(self, kb: str, count: int, progress: bool) -> list[CheckQuestion]:
+        """Questions the model wrote from `count` of the knowledge base's passages; kept
+        with the knowledge base until it changes."""
+        from rag.evaluation import kb_check
+
+        knowledge_base = KnowledgeBase.open_existing(self.settings, kb)
         catalog = knowledge_base.catalog
         generation = catalog.generation()
         questions = kb_check.from_json(catalog.get_meta(kb_check.META_KEY), generation, count)
@@ -413,8 +427,39 @@ class RagService:
                 rows, self.llm, self.prompts.question, count, progress
             )
             catalog.set_meta(kb_check.META_KEY, kb_check.to_json(questions, generation, count))
-        name = knowledge_base.name
-        return kb_check.check(questions[:count], lambda q: self.search(q, kb_check.TOP, name))
+        return questions[:count]
+
+    # ------------------------------------------------------------------ calibration
+
+    def calibrate_kb(
+        self, kb: str | None = None, count: int = 30, progress: bool = True
+    ) -> Calibration:
+        """Fit the knowledge base's refusal threshold on questions written from its own
+        passages (rag/evaluation/calibration.py) and keep it with the knowledge base."""
+        from rag.evaluation import calibration
+
+        name = self.kb_name(kb)
+        questions = self._written_questions(name, count, progress)
+        pipeline = self.answer_pipeline(name, calibrated=False)
+        fitted = calibration.calibrate(
+            [q.question for q in questions],
+            pipeline.evidence_for,
+            self.settings.refusal_min_coverage,
+            pipeline.retriever.kb.snapshot().chunk_ids,
+            progress,
+        )
+        pipeline.retriever.kb.catalog.set_meta(calibration.META_KEY, fitted.to_json())
+        return fitted
+
+    def calibration(self, kb: str | None = None) -> Calibration | None:
+        """The knowledge base's own calibration, unless it changed a lot since."""
+        from rag.evaluation.calibration import META_KEY, Calibration
+
+        knowledge_base = self.retriever(kb).kb
+        stored = Calibration.from_json(knowledge_base.catalog.get_meta(META_KEY))
+        if stored is None or stored.outdated(knowledge_base.snapshot().chunk_ids):
+            return None
+        return stored
 
     def answer_fn(self, kb: str | None = None) -> Callable[[str], dict[str, Any]]:
         """question -> the JSON of `rag ask --json`, for the evaluation."""

@@ -95,9 +95,15 @@ class Settings(BaseSettings):
     # decides the wait before the first token.
     answer_passages: int = 5
     answer_context_chars: int = 900
-    # Refuse before generating when the passages cover less of the question's specific
-    # terms than this (calibrated with benchmarks/calibrate_refusal.py)
-    refusal_min_coverage: float = 0.4
+    # Refuse before generating when the passages cover less of the question's words
+    # (weighed by rarity) than this: chosen across the bundled and the cross-language
+    # set with benchmarks/calibrate_refusal.py
+    refusal_min_coverage: float = 0.3
+    # Each knowledge base's own threshold, fitted on questions written from its passages
+    # (`rag kb calibrate`; `rag serve` fits the default one in the background). Off:
+    # fitted thresholds refused more answerable questions of eval/jinan_qa.jsonl than
+    # the default (benchmarks/README.md)
+    calibrate_refusal: bool = False
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     # Limits every front end shares: questions are cut off here, and an answer stops
     # at llm_max_tokens or after this long, whichever comes first

@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name")
     p.add_argument("--questions", type=int, default=30)
+    p = kb.add_parser(
+        "calibrate",
+        help="fit its refusal threshold on questions written from its passages (minutes)",
+    )
+    p.add_argument("name")
+    p.add_argument("--questions", type=int, default=30, help="answerable ones; half as many not")
+    p = kb.add_parser("show", help="documents, chunks, switches and calibration of one")
+    p.add_argument("name")
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
     p.add_argument("name")
     p.add_argument(
@@ -120,21 +128,31 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
     if args.kb_command == "check":
         print(service.check_kb(args.name, args.questions).text())
         return 0
+    if args.kb_command == "calibrate":
+        print(service.calibrate_kb(args.name, args.questions).text())
+        return 0
+    if args.kb_command == "show":
+        return _kb_show(service, args.name)
     if args.kb_command == "set":
         service.set_kb_option(args.name, "ocr", args.ocr == "on")
         return _kb_list(service)
     return _kb_list(service)
 
 
-def _suggest_in_background(service: RagService) -> None:
-    """Suggested questions for the default knowledge base, while the server already
-    answers (the language model takes one request at a time, so a user's question may
-    wait for one suggestion: about half a minute here)."""
+def _prepare_in_background(service: RagService, suggest: bool, calibrate: bool) -> None:
+    """Suggested questions and the refusal calibration of the default knowledge base,
+    while the server already answers (the language model takes one request at a time,
+    so a user's question may wait for one written question: several seconds here)."""
+    kb = service.settings.kb
     try:
-        made = service.make_suggestions(service.settings.kb, progress=False)
-        print(f"{len(made)} suggested question(s) ready; reload the chat", file=sys.stderr)
+        if suggest:
+            made = service.make_suggestions(kb, progress=False)
+            print(f"{len(made)} suggested question(s) ready; reload the chat", file=sys.stderr)
+        if calibrate:
+            fitted = service.calibrate_kb(kb, progress=False)
+            print(f"{kb}: {fitted.text().splitlines()[0]}", file=sys.stderr)
     except Exception as exc:  # the chat works without them
-        print(f"suggested questions failed: {exc}", file=sys.stderr)
+        print(f"preparing {kb} in the background failed: {exc}", file=sys.stderr)
 
 
 def _serve(service: RagService, args: argparse.Namespace) -> int:
@@ -146,8 +164,12 @@ def _serve(service: RagService, args: argparse.Namespace) -> int:
         print(f"Indexing {settings.corpus_dir} into {settings.kb!r}...", file=sys.stderr)
         report = service.ingest()
         print(f"{settings.kb}: {report.summary()}", file=sys.stderr)
-    if settings.suggest_questions and service.suggestions_outdated(settings.kb):
-        threading.Thread(target=_suggest_in_background, args=(service,), daemon=True).start()
+    suggest = settings.suggest_questions and service.suggestions_outdated(settings.kb)
+    calibrate = settings.calibrate_refusal and service.calibration(settings.kb) is None
+    if suggest or calibrate:
+        threading.Thread(
+            target=_prepare_in_background, args=(service, suggest, calibrate), daemon=True
+        ).start()
     serve(service, args.host or settings.host, args.port or settings.port)
     return 0
 
@@ -266,6 +288,18 @@ def _kb_list(service: RagService) -> int:
             f"{name}\t{info.documents} documents\t{info.chunks} chunks"
             f"\t{info.embedding_model}\t{options}"
         )
+    return 0
+
+
+def _kb_show(service: RagService, name: str) -> int:
+    info = service.kb_info(name)
+    print(f"{name}: {info.documents} documents, {info.chunks} chunks, {info.embedding_model}")
+    print("switches: " + " ".join(f"{k} {'on' if on else 'off'}" for k, on in info.options.items()))
+    fitted = service.calibration(name)
+    default = service.settings.refusal_min_coverage
+    print(fitted.text() if fitted else f"not calibrated: refusal threshold {default} (default)")
+    if fitted and not service.settings.calibrate_refusal:
+        print(f"  not used: RAG_CALIBRATE_REFUSAL is off, answers use {default}")
     return 0
 
 

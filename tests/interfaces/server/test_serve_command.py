@@ -36,6 +36,7 @@ def test_rag_serve_indexes_the_corpus_and_serves(tmp_path: Path) -> None:
         "RAG_CORPUS_DIR": str(FIXTURES / "corpus"),
         "RAG_CACHE_DIR": str(Settings().cache_dir),  # the models built by `rag models`
         "RAG_SUGGEST_QUESTIONS": "false",  # the language model stays free for the test
+        "RAG_CALIBRATE_REFUSAL": "false",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "rag.interfaces.cli", "serve", "--port", str(port)],
