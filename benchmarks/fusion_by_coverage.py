@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.evaluation import metrics as m
-from rag.evaluation.dataset import load_dataset
+from rag.evaluation.dataset import EvalItem, load_dataset
 from rag.evaluation.report import cpu_name
 from rag.evaluation.runner import EvidenceLocator, score_retrieval
 from rag.retrieve import hybrid
@@ -39,34 +39,49 @@ CURVES: dict[str, Callable[[float], float]] = {
 }
 
 
+Sets = list[tuple[str, list[EvalItem], EvidenceLocator]]
+
+
+def load_sets(service: RagService, specs: list[str]) -> Sets:
+    """The answerable items of each KB=DATASET, each searched once so that translations
+    and model loading are done before anything is timed."""
+    sets = []
+    for spec in specs:
+        kb, dataset = spec.split("=", 1)
+        items = [it for it in load_dataset(Path(dataset)) if it.answerable]
+        sets.append((kb, items, EvidenceLocator(service.document_texts(kb))))
+        for item in items:
+            service.search(item.question, kb=kb)
+    return sets
+
+
+def measure(service: RagService, sets: Sets) -> str:
+    """hit@5 and MRR per set and the search's p50, as one line."""
+    cells, times = [], []
+    for kb, items, locator in sets:
+        ranks = []
+        for item in items:
+            started = time.perf_counter()
+            hits = service.search(item.question, kb=kb, k=10)
+            times.append((time.perf_counter() - started) * 1000)
+            ranks.append(score_retrieval(hits, locator.spans(item))[1])
+        hit5 = m.mean([m.hit_at(r, 5) for r in ranks])
+        mrr = m.mean([m.reciprocal_rank(r) for r in ranks])
+        cells.append(f"{kb} hit@5 {hit5:.3f} MRR {mrr:.3f}")
+    return f"{' | '.join(cells)} | search p50 {statistics.median(times):.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", dest="sets", help="KB=DATASET")
     args = parser.parse_args()
     service = RagService()
-    sets = []
-    for spec in args.sets or SETS:
-        kb, dataset = spec.split("=", 1)
-        items = [it for it in load_dataset(Path(dataset)) if it.answerable]
-        sets.append((kb, items, EvidenceLocator(service.document_texts(kb))))
-        for item in items:  # translations and model loading happen once, here
-            service.search(item.question, kb=kb)
+    sets = load_sets(service, args.sets or SETS)
     print(f"CPU: {cpu_name()}")
     original = hybrid.bm25_trust
     for name, curve in CURVES.items():
         hybrid.bm25_trust = curve
-        cells, times = [], []
-        for kb, items, locator in sets:
-            ranks = []
-            for item in items:
-                started = time.perf_counter()
-                hits = service.search(item.question, kb=kb, k=10)
-                times.append((time.perf_counter() - started) * 1000)
-                ranks.append(score_retrieval(hits, locator.spans(item))[1])
-            hit5 = m.mean([m.hit_at(r, 5) for r in ranks])
-            mrr = m.mean([m.reciprocal_rank(r) for r in ranks])
-            cells.append(f"{kb} hit@5 {hit5:.3f} MRR {mrr:.3f}")
-        print(f"{name:28} {' | '.join(cells)} | search p50 {statistics.median(times):.1f} ms")
+        print(f"{name:28} {measure(service, sets)}")
     hybrid.bm25_trust = original
 
 

@@ -19,22 +19,17 @@ knowledge bases must be built first: `rag ingest` and
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.evaluation import metrics as m
-from rag.evaluation.dataset import load_dataset
+from fusion_by_coverage import SETS, load_sets, measure  # the same sets, measured alike
+
 from rag.evaluation.report import cpu_name
-from rag.evaluation.runner import EvidenceLocator, score_retrieval
 from rag.retrieve.hybrid import HybridRetriever, _Ranking, reciprocal_rank_fusion
 from rag.service import RagService
 from rag.store.knowledge_base import Snapshot
-
-SETS = ["jinan=eval/jinan_qa.jsonl", "rustdoc=eval/rustdoc_zh_qa.jsonl"]
 
 
 def per_language_then_both(self: HybridRetriever, snap: Snapshot, query: str, n: int) -> _Ranking:
@@ -66,29 +61,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", dest="sets", help="KB=DATASET")
     args = parser.parse_args()
     service = RagService()
-    sets = []
-    for spec in args.sets or SETS:
-        kb, dataset = spec.split("=", 1)
-        items = [it for it in load_dataset(Path(dataset)) if it.answerable]
-        sets.append((kb, items, EvidenceLocator(service.document_texts(kb))))
-        for item in items:  # translations and model loading happen once, here
-            service.search(item.question, kb=kb)
+    sets = load_sets(service, args.sets or SETS)
     print(f"CPU: {cpu_name()}")
     original = HybridRetriever._rank_in_both_languages
     for name, method in METHODS.items():
         HybridRetriever._rank_in_both_languages = method  # type: ignore[method-assign]
-        cells, times = [], []
-        for kb, items, locator in sets:
-            ranks = []
-            for item in items:
-                started = time.perf_counter()
-                hits = service.search(item.question, kb=kb, k=10)
-                times.append((time.perf_counter() - started) * 1000)
-                ranks.append(score_retrieval(hits, locator.spans(item))[1])
-            hit5 = m.mean([m.hit_at(r, 5) for r in ranks])
-            mrr = m.mean([m.reciprocal_rank(r) for r in ranks])
-            cells.append(f"{kb} hit@5 {hit5:.3f} MRR {mrr:.3f}")
-        print(f"{name:34} {' | '.join(cells)} | search p50 {statistics.median(times):.1f} ms")
+        print(f"{name:34} {measure(service, sets)}")
     HybridRetriever._rank_in_both_languages = original  # type: ignore[method-assign]
 
 

@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help="fit its refusal threshold on questions written from its passages (minutes)",
     )
     p.add_argument("name")
-    p.add_argument("--questions", type=int, default=30, help="answerable ones; half as many not")
+    p.add_argument("--questions", type=int, default=30, help="check questions to fit on")
     p = kb.add_parser("show", help="documents, chunks, switches and calibration of one")
     p.add_argument("name")
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
@@ -283,7 +283,7 @@ def _kb_list(service: RagService) -> int:
         print("no knowledge bases yet; run `rag ingest`")
     for name in names:
         info = service.kb_info(name)
-        options = " ".join(f"{key} {'on' if on else 'off'}" for key, on in info.options.items())
+        options = _switches(info.options)
         print(
             f"{name}\t{info.documents} documents\t{info.chunks} chunks"
             f"\t{info.embedding_model}\t{options}"
@@ -291,10 +291,14 @@ def _kb_list(service: RagService) -> int:
     return 0
 
 
+def _switches(options: dict[str, bool]) -> str:
+    return " ".join(f"{key} {'on' if on else 'off'}" for key, on in options.items())
+
+
 def _kb_show(service: RagService, name: str) -> int:
     info = service.kb_info(name)
     print(f"{name}: {info.documents} documents, {info.chunks} chunks, {info.embedding_model}")
-    print("switches: " + " ".join(f"{k} {'on' if on else 'off'}" for k, on in info.options.items()))
+    print(f"switches: {_switches(info.options)}")
     fitted = service.calibration(name)
     default = service.settings.refusal_min_coverage
     print(fitted.text() if fitted else f"not calibrated: refusal threshold {default} (default)")

@@ -14,7 +14,7 @@ from rag.types import Passage
 _VALUE = re.compile(
     r"(\d+(?:\.\d+)?)(?=\s*(?:%|[万亿千百]|[元人个家所座条项张处名台辆吨亩米里岁倍]))"
 )
-# A place the question names: "章丘区", "孙村片区", "济南高新区" (not "地区", "全区").
+# A place the question names: "东湖区", "北岸片区", "甲市高新区" (not "地区", "全区").
 _PLACE = re.compile(r"([^\W\d_年的期和末全时地在与及、据按照]{2,4}?(?:片区|区|县))")
 _NOT_PLACES = ("地区", "全区", "城区")
 # "The whole city/province/country": a figure for the whole, not for one place in it.
@@ -51,7 +51,7 @@ def off_target(answer: str, question: str, passages: list[Passage]) -> str | Non
 
     Every value is in a passage (invented_numbers checks that), but the passage may say
     it of another place, of the opposite quantity, or in another unit: the small model
-    then answers "what did 章丘区 plan" with 高新区's figure.
+    then answers "what did 东湖区 plan" with 高新区's figure.
     """
     q = normalize(question)
     values = _values(answer, question)
@@ -73,14 +73,14 @@ def _other_place(
     value: str, question: str, sentence: str, stated: list[tuple[Passage, str]]
 ) -> str | None:
     """A place the question names that no passage stating `value` is about. A sentence
-    that gives the value for the whole city ("全市…35亿美元") is not judged by the
+    that gives the value for the whole city ("全市…20亿元") is not judged by the
     district the question compares it with."""
     places = [p for p in dict.fromkeys(_PLACE.findall(question)) if p not in _NOT_PLACES]
     if _wider_scope(sentence, stated) and not any(p in sentence for p in places):
         return None
     contexts = [normalize(p.hit.context or p.hit.text) for p, _ in stated]
     for place in places:
-        name = re.sub(r"(?:片区|区|县)$", "", place)  # "章丘区" is often just "章丘"
+        name = re.sub(r"(?:片区|区|县)$", "", place)  # "东湖区" is often just "东湖"
         if not any(name in c for c in contexts):
             return f"{value} is stated of another place than {place}"
     return None
@@ -88,7 +88,7 @@ def _other_place(
 
 def _wider_scope(sentence: str, stated: list[tuple[Passage, str]]) -> bool:
     """The sentence speaks of the whole ("全市"), or of the city or province the title of
-    a document stating the value is about ("济南市" in a city's plan)."""
+    a document stating the value is about ("甲市" in 甲市's plan)."""
     if _WHOLE.search(sentence):
         return True
     titles = " ".join(normalize(p.hit.title or "") for p, _ in stated)
