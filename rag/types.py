@@ -227,7 +227,11 @@ class Token:
 
 @dataclass(frozen=True)
 class Replace:
-    text: str  # show this instead of everything so far: the checks withdrew it
+    """Show `text` instead of everything so far: the checks withdrew the answer, or
+    (`withdrawn` False) the same answer now carries citations it lacked."""
+
+    text: str
+    withdrawn: bool = True
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from rag.text.normal import NUMBER, figures, normalize
 from rag.text.scripts import language_of
@@ -32,32 +34,46 @@ def _may_become_label(text: str) -> bool:
 MIN_TERM_SUPPORT = 0.5
 
 
-def support(sentence: str, *passages: Passage, asked: str = "") -> float:
+# How much a word says. Answers count every word alike: weighing words by their rarity
+# in the knowledge base (as the evidence check does) refused right answers on the
+# bundled set and on the Debian FAQ set (benchmarks/support_weights.py, session 10)
+TermWeight = Callable[[str], float]
+
+
+def support(
+    sentence: str, *passages: Passage, asked: str = "", weight: TermWeight | None = None
+) -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
     its key terms that they hold (titles, sections and table headers included; an
-    instruction to the assistant, masked for the model, supports nothing). Across
-    languages the key terms are those written alike in both, less the names the
+    instruction to the assistant, masked for the model, supports nothing), each term
+    counted by its `weight` if one is given.
+    Across languages the key terms are those written alike in both, less the names the
     question `asked` already holds: repeating them proves nothing."""
     body = "\n".join(normalize(p.supporting) for p in passages)
     numbers = figures(sentence)
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
-    held = set(tokenize(body)) | _symbols(body)
+    # English words are read with their spaces too (the normal form drops them, for
+    # numbers, and glues "run code examples" into one token)
+    held = set(tokenize(body)) | set(tokenize("\n".join(p.supporting for p in passages)))
+    held |= _symbols(body)
     said, read = language_of([sentence]), language_of([body])
     if said and read and said != read:
         # A Chinese sentence about an English passage (or the reverse): only what both
         # languages write alike can be compared, its names, code, options, numbers and
-        # symbols: the terms not in the sentence's own script. English words are read
-        # with their spaces (the normal form drops them, for numbers)
+        # symbols: the terms not in the sentence's own script
         own = _HAN if said == "zh" else _LATIN
         terms = ({t for t in terms if not own.search(t)} - set(tokenize(asked))) | (
             _symbols(sentence) - _symbols(asked)
         )
-        held |= set(tokenize("\n".join(p.supporting for p in passages)))
     if not terms:
         return 0.0
-    return len(terms & held) / len(terms)
+    weights = {t: weight(t) if weight else 1.0 for t in terms}
+    total = sum(weights.values())
+    if total <= 0:  # only words every passage has
+        return len(terms & held) / len(terms)
+    return sum(w for t, w in weights.items() if t in held) / total
 
 
 def _symbols(text: str) -> set[str]:
@@ -71,11 +87,15 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def choose_markers(
-    sentence: str, cited: list[int], passages: list[Passage], asked: str = ""
+    sentence: str,
+    cited: list[int],
+    passages: list[Passage],
+    asked: str = "",
+    weight: TermWeight | None = None,
 ) -> list[int]:
     """The passage numbers this sentence may cite, best first (`asked`: the question)."""
     by_n = {p.n: p for p in passages}
-    scores = {p.n: support(sentence, p, asked=asked) for p in passages}
+    scores = {p.n: support(sentence, p, asked=asked, weight=weight) for p in passages}
     kept = [n for n in dict.fromkeys(cited) if n in by_n and scores[n] >= MIN_TERM_SUPPORT]
     if kept:
         return kept
@@ -104,18 +124,70 @@ def quoted_span(sentence: str, passage: Passage) -> tuple[int, int]:
     return best.start + lead, best.start + lead + len(best.text.strip())
 
 
+@dataclass(frozen=True)
+class _Said:
+    """A finished sentence: its text without markers, the passages the model cited and
+    those that hold up, its stop and what follows it, and how it is shown."""
+
+    body: str
+    cited: list[int]
+    markers: list[int]
+    end: str
+    shown: str
+    reading: str = ""  # the sentence in the passages' language, when it was re-read
+
+
 class CitationStreamer:
     """Feed model output piece by piece; get back checked text to show."""
 
-    def __init__(self, passages: list[Passage], question: str = ""):
+    def __init__(
+        self, passages: list[Passage], question: str = "", weight: TermWeight | None = None
+    ):
         self.passages = passages
         self.question = question
-        self.supported_sentences = 0
-        self.sentences = 0
+        self.weight = weight
+        self._said: list[_Said] = []  # the finished sentences (and label lines), in order
         self._shown: dict[int, int] = {}  # passage n -> displayed number
         self._spans: dict[int, list[tuple[int, int]]] = {}  # passage n -> quoted spans
         self._buffer = ""  # the current sentence, raw
         self._emitted = 0  # characters of its body already sent
+
+    @property
+    def sentences(self) -> int:
+        return sum(1 for s in self._said if s.body.strip())
+
+    @property
+    def supported_sentences(self) -> int:
+        return sum(1 for s in self._said if s.body.strip() and s.markers)
+
+    @property
+    def text(self) -> str:
+        """Everything shown so far, as it reads now."""
+        return "".join(s.shown for s in self._said)
+
+    def unsupported(self) -> dict[int, str]:
+        """The sentences no passage supports, by their place in the answer."""
+        return {i: s.body for i, s in enumerate(self._said) if s.body.strip() and not s.markers}
+
+    def reread(self, readings: dict[int, str]) -> bool:
+        """Check unsupported sentences again as `readings` put them (their translation
+        into the passages' language, where the words of both can be compared) and number
+        the citations afresh in reading order. True when a sentence gained a citation."""
+        gained = False
+        for i, reading in readings.items():
+            said = self._said[i]
+            if said.body.strip() and not said.markers and reading.strip():
+                markers = self._markers(reading, said.cited)
+                if markers:
+                    self._said[i] = replace(said, markers=markers, reading=reading)
+                    gained = True
+        if gained:
+            self._shown, self._spans = {}, {}
+            self._said = [
+                replace(s, shown=self._render(s, s.body)) if s.body.strip() else s
+                for s in self._said
+            ]
+        return gained
 
     def feed(self, piece: str) -> str:
         self._buffer += piece
@@ -131,7 +203,9 @@ class CitationStreamer:
     def close(self) -> str:
         if not self._buffer.strip():
             rest, self._buffer = self._buffer[self._emitted :], ""
-            return rest if not rest.strip() else ""
+            rest = rest if not rest.strip() else ""
+            self._said.append(_Said("", [], [], rest, rest))
+            return rest
         raw, self._buffer = self._buffer, ""
         return self._finish(raw, "")
 
@@ -178,17 +252,28 @@ class CitationStreamer:
         stop = stripped[-1] if stripped and stripped[-1] in _SENTENCE_END else ""
         body = stripped[: len(stripped) - len(stop)] if stop else stripped
         trailing = clean[len(stripped) :]
+        emitted, self._buffer, self._emitted = self._emitted, rest, 0
         if _LABEL_ONLY.match(body):
-            self._buffer, self._emitted = rest, 0
-            return trailing if stop == "\n" else ""
-        markers = choose_markers(body, cited, self.passages, self.question)
-        if body.strip():
-            self.sentences += 1
-            self.supported_sentences += bool(markers)
-        shown = "".join(f"[{self._display_number(n, body)}]" for n in markers)
-        out = body[self._emitted :] + shown + stop + trailing
-        self._buffer, self._emitted = rest, 0
-        return out
+            label = trailing if stop == "\n" else ""
+            self._said.append(_Said("", [], [], label, label))
+            return label
+        markers = self._markers(body, cited)
+        said = _Said(body, cited, markers, stop + trailing, "")
+        said = replace(said, shown=self._render(said, body))
+        self._said.append(said)
+        return said.shown[emitted:]
+
+    def _markers(self, sentence: str, cited: list[int]) -> list[int]:
+        return choose_markers(sentence, cited, self.passages, self.question, self.weight)
+
+    def _render(self, said: _Said, body: str) -> str:
+        """The sentence as shown: its body, the display numbers of its passages (quoting
+        the passage sentence that matches it, or its reading), its stop. (Showing the
+        passage's own words after a re-read sentence was tried: the sentence its words
+        pick is too often not the one a paraphrase rests on, session 10.)"""
+        quoted = said.reading or body
+        shown = "".join(f"[{self._display_number(n, quoted)}]" for n in said.markers)
+        return body + shown + said.end
 
     @property
     def citations(self) -> list[Citation]:

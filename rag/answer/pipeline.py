@@ -1,7 +1,8 @@
 """The answer pipeline, in the order data flows:
 
 rewrite a follow-up -> retrieve -> choose passages -> check the evidence (refuse early)
--> generate, streaming, with citations checked sentence by sentence -> final answer.
+-> generate, streaming, with citations checked sentence by sentence -> re-read in the
+passages' language what another language left unsupported -> check the draft -> final.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from string import Template
 from typing import Any
 
 from rag.answer.checks import Draft, first_objection
+from rag.answer.checks.declined import is_model_refusal
 from rag.answer.checks.evidence import EvidenceCheck, check_evidence, term_weight
 from rag.answer.checks.invented import invented_numbers
 from rag.answer.citations import CitationStreamer
 from rag.answer.context import select_passages
 from rag.answer.question import check_question
+from rag.answer.reread import needs_reading, translate_sentences
 from rag.answer.rewrite import standalone_question
 from rag.models.llm.base import ChatModel, Generation
 from rag.retrieve.hybrid import HybridRetriever
@@ -33,6 +36,7 @@ class Prompts:
     user: Template
     rewrite: Template
     translate: Template
+    translate_answer: Template  # puts an answer's sentences into the passages' language
     question: Template  # writes a suggested question from a passage
 
     @classmethod
@@ -48,6 +52,7 @@ class Prompts:
             Template(read("answer_user.txt")),
             Template(read("rewrite.txt")),
             Template(read("translate.txt")),
+            Template(read("translate_answer.txt")),
             Template(read("question.txt")),
         )
 
@@ -60,6 +65,8 @@ class AnswerSettings:
     min_coverage: float  # of the question, by the passages, before generating
     max_question_chars: int
     timeout_s: float  # generation stops here even if max_tokens is not reached
+    # translate what passages in another language left unsupported and check it again
+    reread: bool = True
 
     @classmethod
     def from_settings(cls, s: Settings) -> AnswerSettings:
@@ -70,6 +77,7 @@ class AnswerSettings:
             s.refusal_min_coverage,
             s.max_question_chars,
             s.answer_timeout_s,
+            s.translate_questions,
         )
 
 
@@ -162,23 +170,24 @@ class AnswerPipeline:
             return
 
         streamer = CitationStreamer(passages, standalone)
-        shown: list[str] = []
         raw: list[str] = []
         messages = self._messages(standalone, passages, language)
         for piece in self._bounded(messages, facts, cancel):
             raw.append(piece)
             out = streamer.feed(piece)
             if out:
-                if not shown:
+                if "first_token_ms" not in timings:
                     mark("first_token_ms")
-                shown.append(out)
                 yield Token(out)
         tail = streamer.close()
         if tail:
-            shown.append(tail)
             yield Token(tail)
 
         reply = "".join(raw)
+        if not is_model_refusal(reply) and self._reread(streamer, passages, facts, cancel):
+            yield Replace(streamer.text, withdrawn=False)
+        if "reread" in facts:
+            mark("reread_ms")
         facts.update(
             raw=reply,
             supported_sentences=streamer.supported_sentences,
@@ -192,7 +201,30 @@ class AnswerPipeline:
             yield Replace(text)
             yield finish(text, [], True, reason)
             return
-        yield finish("".join(shown).strip(), streamer.citations, False, None)
+        yield finish(streamer.text.strip(), streamer.citations, False, None)
+
+    def _reread(
+        self,
+        streamer: CitationStreamer,
+        passages: list[Passage],
+        facts: dict[str, Any],
+        cancel: threading.Event | None,
+    ) -> bool:
+        """Check again, in the passages' language, the unsupported sentences written in
+        another (reread.py). True when one of them gained a citation."""
+        language, foreign = needs_reading(streamer.unsupported(), passages)
+        if not foreign or not self.settings.reread:
+            return False
+        template = self.prompts.translate_answer
+        readings = translate_sentences(foreign, language, self.llm, template, cancel)
+        before = streamer.supported_sentences
+        gained = streamer.reread(readings)
+        facts["reread"] = {
+            "sentences": len(foreign),
+            "supported": streamer.supported_sentences - before,
+            "readings": readings,
+        }
+        return gained
 
     def evidence_for(self, question: str) -> EvidenceCheck:
         """The evidence check on the passages this question finds, as an answer runs it

@@ -254,8 +254,10 @@ def _stream_answer(
         match event:
             case Token(text):
                 print(text, end="", flush=True)
-            case Replace(text):
+            case Replace(text, withdrawn=True):
                 print("\n(checked against the passages: no supported answer)\n" + text, end="")
+            case Replace(text):
+                print("\n(re-read in the passages' language, with its citations)\n" + text, end="")
             case Done(final):
                 answer = final
     assert answer is not None

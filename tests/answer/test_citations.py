@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.answer.citations import CitationStreamer, choose_markers, support
+from rag.answer.citations import MIN_TERM_SUPPORT, CitationStreamer, choose_markers, support
 from tests.answer.helpers import PASSAGES, passage
 
 
@@ -108,3 +108,58 @@ def test_across_languages_repeating_the_question_supports_nothing() -> None:
     invented = "在 Cargo.toml 中为 rustdoc 配置 crates.io 的地址即可发布。"
     assert support(invented, root, asked=question) == 0.0
     assert support("用 html_root_url 属性指定外部 crates 的链接地址。", root, asked=question) > 0.5
+
+
+ENGLISH = passage(
+    1,
+    "The --test flag runs code examples as tests, with the test runner. The -o flag sets "
+    "the output directory. By default, output appears in a directory named doc.",
+    source="cli.md",
+)
+
+
+def test_a_sentence_in_another_language_is_judged_again_as_read_in_the_passages_one() -> None:
+    streamer = CitationStreamer([PASSAGES[1], ENGLISH], "rustdoc --test 有什么用？")
+    streamed = streamer.feed("新能源汽车产量突破20万辆[1]。它把代码示例当作测试来运行[2]。")
+    streamed += streamer.close()
+    # the Chinese sentence shares no word with the English passage: no citation yet
+    assert streamed == streamer.text == "新能源汽车产量突破20万辆[1]。它把代码示例当作测试来运行。"
+    assert streamer.unsupported() == {1: "它把代码示例当作测试来运行"}
+    assert streamer.supported_sentences == 1
+
+    assert streamer.reread({1: "It runs code examples as tests."})
+    assert streamer.text == "新能源汽车产量突破20万辆[1]。它把代码示例当作测试来运行[2]。"
+    assert streamer.supported_sentences == 2 and not streamer.unsupported()
+    cited = streamer.citations[1]
+    assert cited.source == "cli.md"
+    assert cited.text == "The --test flag runs code examples as tests, with the test runner."
+
+
+def test_a_reading_the_passages_do_not_hold_adds_nothing() -> None:
+    streamer = CitationStreamer([ENGLISH], "rustdoc 的输出放在哪里？")
+    streamer.feed("它会把结果上传到云端。")
+    streamer.close()
+    assert not streamer.reread({0: "It uploads the results to the cloud."})
+    assert streamer.text == "它会把结果上传到云端。" and streamer.supported_sentences == 0
+
+
+def test_citations_are_numbered_in_reading_order_after_a_reread() -> None:
+    streamer = CitationStreamer([ENGLISH, PASSAGES[1]], "rustdoc --test 有什么用？")
+    streamer.feed("它把代码示例当作测试来运行。新能源汽车产量突破20万辆[2]。")
+    streamer.close()
+    assert streamer.text.endswith("20万辆[1]。")
+    assert streamer.reread({0: "It runs code examples as tests."})
+    # the sentence read again comes first, so its passage is now [1]
+    assert streamer.text == "它把代码示例当作测试来运行[1]。新能源汽车产量突破20万辆[2]。"
+    assert [c.source for c in streamer.citations] == ["cli.md", "plan.txt"]
+
+
+def test_words_every_passage_has_prove_nothing_once_weighed() -> None:
+    sentence = "The output is in the cloud storage."
+    assert support(sentence, ENGLISH) >= MIN_TERM_SUPPORT  # "the", "is", "in" held
+
+    def weight(term: str) -> float:  # as a knowledge base's rarity weighs them
+        return 0.0 if term in {"the", "is", "in"} else float(len(term))
+
+    assert support(sentence, ENGLISH, weight=weight) < MIN_TERM_SUPPORT
+    assert support("By default output appears in doc.", ENGLISH, weight=weight) == 1.0

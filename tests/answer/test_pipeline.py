@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts, answer_language
 from rag.service import RagService
 from rag.types import ChatMessage, Done, Replace, Token
@@ -96,3 +98,52 @@ def test_answer_with_no_supported_sentence_is_refused(service: RagService) -> No
     )
     assert answer.refused
     assert answer.refusal_reason == "no sentence of the answer is supported by a passage"
+
+
+def test_an_answer_in_another_language_than_its_passage_is_cited_once_read_in_its_one(
+    settings,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.fakes.embedder import HashingEmbedder
+
+    page = tmp_path / "en"
+    page.mkdir()
+    (page / "cli.md").write_text(
+        "Command-line arguments\n\n--test: run code examples as tests, with the test runner.",
+        encoding="utf-8",
+    )
+    (page / "lints.md").write_text(
+        "Lints\n\nmissing_docs: warns when a public item has no documentation.",
+        encoding="utf-8",
+    )
+
+    def reply(messages: list[ChatMessage]) -> str:
+        prompt = messages[-1].content
+        if prompt.startswith("Translate this question"):
+            return "Which code examples does --test run as tests?"
+        if prompt.startswith("Translate each numbered sentence"):
+            assert "1. 它把代码示例当作测试来运行" in prompt
+            return "1. It runs code examples as tests."
+        return "它把代码示例当作测试来运行[1]。"
+
+    model = FakeChatModel(reply)
+    service = RagService(settings, embedder=HashingEmbedder(), llm=model)
+    service.ingest([page], kb="en", progress=False)
+    events = list(service.stream("rustdoc 的 --test 会运行什么？", kb="en"))
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert streamed == "它把代码示例当作测试来运行。"  # no citation while it streams
+    (replaced,) = [e for e in events if isinstance(e, Replace)]
+    assert not replaced.withdrawn and replaced.text == "它把代码示例当作测试来运行[1]。"
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert not answer.refused and answer.text == replaced.text
+    assert "run code examples as tests" in answer.citations[0].text
+    assert answer.evidence["reread"]["supported"] == 1
+    assert "reread_ms" in answer.timings
+
+    # switched off, the sentence stays unsupported and the answer is refused
+    pipeline = service.answer_pipeline("en")
+    pipeline.settings = dataclasses.replace(pipeline.settings, reread=False)
+    calls = len(model.calls)
+    answer = pipeline.answer("rustdoc 的 --test 会运行什么？")
+    assert answer.refused and "reread" not in answer.evidence
+    assert len(model.calls) == calls + 1  # the answer only: the translation is remembered

@@ -174,8 +174,10 @@ def event_json(event: AnswerEvent, language: str = "zh") -> dict[str, Any]:
             return {"type": "queued", "position": position}
         case Started():
             return {"type": "started"}
-        case Token(text) | Replace(text):
-            return {"type": "token" if isinstance(event, Token) else "replace", "text": text}
+        case Token(text):
+            return {"type": "token", "text": text}
+        case Replace(text, withdrawn):
+            return {"type": "replace", "text": text, "withdrawn": withdrawn}
         case Done(answer):
             return {"type": "done", **answer.to_json()}
         case Failed(error):

@@ -241,8 +241,10 @@ async def openai_chunks(events: AsyncIterator[AnswerEvent], model: str) -> Async
                 yield f": queued, position {position}\n\n"
             case Token(text):
                 yield chunk({"content": text})
-            case Replace(text):
+            case Replace(text, withdrawn=True):
                 yield chunk({"content": "\n\n——以上内容未通过核对，已撤回——\n\n" + text})
+            case Replace():
+                pass  # the same answer with citations added: they come in the last chunk
             case Failed(error):
                 yield chunk({"content": error.message("zh")}, "stop", error=event_json(event))
             case Done(answer):

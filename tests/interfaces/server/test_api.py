@@ -167,3 +167,36 @@ def test_suggestions_are_the_knowledge_bases_own(client: TestClient, ingested: R
     kb.catalog.set_meta("suggested_questions", to_json(made, kb.catalog.generation()))
     assert client.get("/api/suggestions").json() == {"questions": ["新建5G基站多少个？"]}
     assert client.get("/api/suggestions", params={"kb": "../etc"}).json() == {"questions": []}
+
+
+@pytest.mark.parametrize("withdrawn", [True, False])
+def test_a_replaced_answer_on_the_wire(withdrawn: bool) -> None:
+    import asyncio
+
+    from rag.interfaces.server.answers import event_json
+    from rag.interfaces.server.api import openai_chunks
+    from rag.types import Answer, Done, Replace, Token
+
+    final = "它运行测试[1]。" if not withdrawn else "资料中没有找到能回答这个问题的内容。"
+    stream = [
+        Token("它运行测试。"),
+        Replace(final, withdrawn),
+        Done(Answer("q", "q", final, [], withdrawn, [])),
+    ]
+
+    async def events():  # type: ignore[no-untyped-def]
+        for event in stream:
+            yield event
+
+    async def collect() -> list[str]:
+        return [chunk async for chunk in openai_chunks(events(), "rag:jinan")]
+
+    assert event_json(stream[1]) == {"type": "replace", "text": final, "withdrawn": withdrawn}
+    data = [
+        c[6:] for c in asyncio.run(collect()) if c.startswith("data: ") and c != "data: [DONE]\n\n"
+    ]
+    text = "".join(json.loads(d)["choices"][0]["delta"].get("content", "") for d in data)
+    if withdrawn:  # an OpenAI stream cannot take back what it sent: it says so
+        assert text.startswith("它运行测试。") and "已撤回" in text and text.endswith(final)
+    else:  # the same answer with its citations: they come in the last chunk's fields
+        assert text == "它运行测试。"
