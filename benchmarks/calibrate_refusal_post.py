@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.answer.checks.declined import is_model_refusal
 from rag.answer.checks.invented import invented_numbers
+from rag.answer.checks.invented_names import invented_names
 from rag.answer.checks.off_target import off_target
 from rag.answer.citations import MARKER, CitationStreamer
 from rag.answer.context import select_passages
@@ -73,6 +74,11 @@ def off(item: dict[str, Any]) -> bool:
     return bool(off_target(raw, item["question"], _passages(item)))
 
 
+def names(item: dict[str, Any]) -> bool:
+    raw = item["evidence"].get("raw", item["answer"] or "")
+    return bool(invented_names(raw, item["question"], _passages(item)))
+
+
 RULES: dict[str, Rule] = {
     "model refusal and pre-check only": lambda it: False,
     "no checked citation (as recorded)": no_citation,
@@ -82,6 +88,10 @@ RULES: dict[str, Rule] = {
     "off target (another place, quantity or unit)": off,
     "all of the above (the pipeline now)": lambda it: (
         no_rechecked_citation(it) or invented(it) or off(it)
+    ),
+    "invented name, code or command": names,
+    "all of the above and invented names": lambda it: (
+        no_rechecked_citation(it) or invented(it) or off(it) or names(it)
     ),
 }
 

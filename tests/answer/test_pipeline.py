@@ -147,3 +147,11 @@ def test_an_answer_in_another_language_than_its_passage_is_cited_once_read_in_it
     answer = pipeline.answer("rustdoc 的 --test 会运行什么？")
     assert answer.refused and "reread" not in answer.evidence
     assert len(model.calls) == calls + 1  # the answer only: the translation is remembered
+
+
+def test_an_answer_naming_what_no_passage_holds_is_refused(service: RagService) -> None:
+    answer = _pipeline(service, "示范区计划用 Kubernetes 新建5G基站6000个[1]。").answer(
+        "示范区要新建多少个5G基站?"
+    )
+    assert answer.refused
+    assert answer.refusal_reason == "the answer names what no passage holds: Kubernetes"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rag.answer.checks.base import Check, Draft
 from rag.answer.checks.declined import ModelDeclined
 from rag.answer.checks.invented import InventedNumbers
+from rag.answer.checks.invented_names import InventedNames
 from rag.answer.checks.off_target import OffTarget
 from rag.answer.checks.unrelated import Unrelated
 from rag.answer.checks.unsupported import NoSupportedSentence
@@ -17,6 +18,7 @@ from rag.answer.checks.unsupported import NoSupportedSentence
 AFTER_GENERATION: tuple[Check, ...] = (
     ModelDeclined(),
     InventedNumbers(),
+    InventedNames(),
     NoSupportedSentence(),
     OffTarget(),
     Unrelated(),
