@@ -7,7 +7,8 @@ For each curve of `bm25_trust` (the weight BM25 gets in the fusion, as a share o
 RAG_BM25_WEIGHT, given the query's coverage), runs the real search of every question of
 each set (translations included, made once and reused) and prints hit@5 and MRR per set,
 with the search's p50 latency and the CPU. The knowledge bases must be built first:
-`rag ingest` and `rag ingest --kb rustdoc eval/corpora/rustdoc_book`.
+`rag ingest`, `rag ingest --kb debfaq eval/corpora/debian_faq_zh` and
+`rag ingest --kb rustdoc eval/corpora/rustdoc_book`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from rag.evaluation.runner import EvidenceLocator, score_retrieval
 from rag.retrieve import hybrid
 from rag.service import RagService
 
-SETS = ["jinan=eval/jinan_qa.jsonl", "rustdoc=eval/rustdoc_zh_qa.jsonl"]
+SETS = [
+    "jinan=eval/jinan_qa.jsonl",
+    "debfaq=eval/debian_faq_zh_qa.jsonl",
+    "rustdoc=eval/rustdoc_zh_qa.jsonl",
+]
 CURVES: dict[str, Callable[[float], float]] = {
     "always 1 (before)": lambda c: 1.0,
     "coverage": lambda c: c,

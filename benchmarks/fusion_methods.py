@@ -12,8 +12,7 @@ as translated; each search has a dense and a BM25 ranking. Compared:
   (what the retriever does now).
 Prints hit@5 and MRR per set and the search's p50 latency, with the CPU. Questions in
 the documents' own language are never translated, so the two agree on them. The
-knowledge bases must be built first: `rag ingest` and
-`rag ingest --kb rustdoc eval/corpora/rustdoc_book`.
+knowledge bases must be built first (see fusion_by_coverage.py).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     # Chunking (characters; Chinese runs at roughly 1.3 characters per e5 token)
     chunk_size: int = 300
     chunk_overlap: int = 80
+    # what each chunk's embedded and keyword-indexed text starts with: "title+section"
+    # (the document's title and the chunk's headings), "section" or "none"
+    chunk_labels: Literal["title+section", "section", "none"] = "title+section"
 
     # Ingest: what a folder walk follows, and how much one file may cost
     ingest_follow_symlinks: bool = False  # links that lead out of the folder ingested

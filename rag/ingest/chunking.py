@@ -279,7 +279,9 @@ def _short_section(section: str, levels: int = 2) -> str:
     return " > ".join(section.split(" > ")[-levels:])
 
 
-def _paragraph_chunks(text: str, block: _Block, size: int, overlap: int) -> list[Chunk]:
+def _paragraph_chunks(
+    text: str, block: _Block, size: int, overlap: int, sections: bool
+) -> list[Chunk]:
     pieces = [
         short
         for line in block.lines
@@ -290,7 +292,7 @@ def _paragraph_chunks(text: str, block: _Block, size: int, overlap: int) -> list
     for window in _pack(pieces, size, overlap):
         start, end = window[0].start, window[-1].end
         body = text[start:end]
-        header = _short_section(block.section)
+        header = _short_section(block.section) if sections else ""
         context = f"{header}\n{body}" if header else body
         chunks.append(Chunk(start=start, end=end, section=block.section, context=context))
     return chunks
@@ -299,7 +301,7 @@ def _paragraph_chunks(text: str, block: _Block, size: int, overlap: int) -> list
 # --------------------------------------------------------------------------- tables
 
 
-def _table_chunks(block: _Block, size: int, overlap: int) -> list[Chunk]:
+def _table_chunks(block: _Block, size: int, overlap: int, sections: bool) -> list[Chunk]:
     caption, cells = block.lines[0], block.lines[1:]
     header_len = _header_length(cells)
     header, body = cells[:header_len], cells[header_len:]
@@ -311,7 +313,8 @@ def _table_chunks(block: _Block, size: int, overlap: int) -> list[Chunk]:
     for n, window in enumerate(windows):
         span = ([caption, *header] if n == 0 else []) + window
         rows = " | ".join(cell.text for cell in window)
-        context = "\n".join(part for part in (_short_section(section), header_text, rows) if part)
+        label = _short_section(section) if sections else ""
+        context = "\n".join(part for part in (label, header_text, rows) if part)
         chunks.append(
             Chunk(start=span[0].start, end=span[-1].end, section=section, context=context)
         )
@@ -351,6 +354,11 @@ def _pack_cells(cells: list[Line], budget: int, overlap: int) -> list[list[Line]
 
 # --------------------------------------------------------------------------- entry point
 
+# What a chunk's indexed (embedded and keyword-searched) text starts with: the document's
+# title and the innermost headings of its section, the headings only, or nothing
+# (benchmarks/passage_labels.py measures each on every eval corpus)
+LABELS = ("title+section", "section", "none")
+
 
 def document_title(text: str) -> str:
     """A title-like line from the top of the document ("……行动计划", "……工作报告").
@@ -379,17 +387,22 @@ def chunk_document(
     title: str = "",
     headings: Sequence[Heading] = (),
     structured: bool = False,
+    labels: str = "title+section",
 ) -> list[Chunk]:
     """Chunks of a document; `title`, `headings` and `structured` are what the file
     declares (see LoadedDocument; a title is guessed from the first lines when it
-    declares none)."""
+    declares none). `labels` (one of LABELS) says what each chunk's indexed text starts
+    with, before its own words."""
+    if labels not in LABELS:
+        raise ValueError(f"chunk labels {labels!r}: choose one of {', '.join(LABELS)}")
     title = title or document_title(text)
+    sections = labels != "none"
     chunks: list[Chunk] = []
     for block in parse_blocks(text, headings, structured):
         if block.kind == "table":
-            chunks.extend(_table_chunks(block, size, overlap))
+            chunks.extend(_table_chunks(block, size, overlap, sections))
         else:
-            chunks.extend(_paragraph_chunks(text, block, size, overlap))
-    if not title:
+            chunks.extend(_paragraph_chunks(text, block, size, overlap, sections))
+    if not title or labels != "title+section":
         return chunks
     return [replace(c, context=f"{title}\n{c.context}") for c in chunks]

@@ -62,13 +62,15 @@ class IngestReport:
 class ChunkingSettings:
     size: int
     overlap: int
+    labels: str = "title+section"  # what indexed text starts with (chunking.LABELS)
 
     @classmethod
     def from_settings(cls, s: Settings) -> ChunkingSettings:
-        return cls(s.chunk_size, s.chunk_overlap)
+        return cls(s.chunk_size, s.chunk_overlap, s.chunk_labels)
 
     def fingerprint(self) -> str:
-        return f"chunker-v{CHUNKER_VERSION}:size={self.size}:overlap={self.overlap}"
+        labels = "" if self.labels == "title+section" else f":labels={self.labels}"
+        return f"chunker-v{CHUNKER_VERSION}:size={self.size}:overlap={self.overlap}{labels}"
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ class FileIngest:
             title=doc.title,
             headings=doc.headings,
             structured=doc.structured,
+            labels=self.chunking.labels,
         )
         if not chunks:
             raise LoaderError(path, "no text to index after extraction")

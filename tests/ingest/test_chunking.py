@@ -3,6 +3,8 @@ from __future__ import annotations
 import itertools
 import re
 
+import pytest
+
 from rag.ingest.chunking import (
     Line,
     chunk_document,
@@ -92,3 +94,25 @@ def test_bundled_table2_rows_stay_with_their_header() -> None:
     assert len(pieces) >= 3
     assert all("主要指标 | 2020年" in c.context for c in pieces)
     assert any("森林覆盖率(%) | 25.6 | 26.1" in c.context for c in pieces)
+
+
+def test_labels_say_what_a_chunks_indexed_text_starts_with() -> None:
+    title = "泉城示范区发展三年行动计划(2024—2026年)"
+    by_labels = {
+        labels: {PLAN[c.start : c.end][:8]: c for c in chunk_document(PLAN, 200, 0, labels=labels)}
+        for labels in ("title+section", "section", "none")
+    }
+    for labels, chunks in by_labels.items():
+        chunk = chunks["数字经济核心产业"]
+        assert chunk.section == "二、重点任务 > (一)壮大数字经济"  # always recorded
+        expected = {
+            "title+section": f"{title}\n二、重点任务 > (一)壮大数字经济\n数字经济",
+            "section": "二、重点任务 > (一)壮大数字经济\n数字经济",
+            "none": "数字经济",
+        }[labels]
+        assert chunk.context.startswith(expected), labels
+        table = next(c for c in chunks.values() if "表1" in c.section)
+        assert "指标 | 2023年 | 2026年" in table.context  # a table's header is no label
+        assert ("表1" in table.context) == (labels != "none")
+    with pytest.raises(ValueError, match="chunk labels"):
+        chunk_document(PLAN, labels="everything")
