@@ -25,22 +25,29 @@ from rag.answer.checks.declined import is_model_refusal
 from rag.answer.checks.evidence import term_weight
 from rag.answer.citations import CitationStreamer, TermWeight
 from rag.store.knowledge_base import KnowledgeBase
-from rag.text.tokens import rarity
+from rag.text.tokens import rarity, tokenize
 
-Weighting = Callable[[Callable[[str], float]], TermWeight | None]  # kb rarity -> weight
+# (the knowledge base's rarity, the question) -> how a sentence's words are weighed
+Weighting = Callable[[Callable[[str], float], str], TermWeight | None]
 
 WEIGHTINGS: dict[str, Weighting] = {
-    "every word alike (before)": lambda kb: None,
-    "length x language x kb rarity (evidence check's)": lambda kb: term_weight(kb),
-    "kb rarity": lambda kb: kb,
-    "language x kb rarity": lambda kb: lambda t: rarity(t) * kb(t),
-    "alike, less words in most chunks": lambda kb: lambda t: float(kb(t) > 0.25),
+    "every word alike (before)": lambda kb, q: None,
+    "length x language x kb rarity (evidence check's)": lambda kb, q: term_weight(kb),
+    "kb rarity": lambda kb, q: kb,
+    "language x kb rarity": lambda kb, q: lambda t: rarity(t) * kb(t),
+    "alike, less words in most chunks": lambda kb, q: lambda t: float(kb(t) > 0.25),
+    "alike, less the question's words": lambda kb, q: _not_in(set(tokenize(q))),
 }
 
 
-def supported(item: dict[str, Any], weight: TermWeight | None) -> bool:
+def _not_in(asked: set[str]) -> TermWeight:
+    return lambda t: 0.0 if t in asked else 1.0
+
+
+def supported(item: dict[str, Any], weighting: Weighting, kb: Callable[[str], float]) -> bool:
     """Whether the recorded answer keeps a supported sentence under this weighing."""
     raw = item["evidence"]["raw"]
+    weight = weighting(kb, item["question"])
     streamer = CitationStreamer(replay._passages(item), item["question"], weight)
     streamer.feed(raw)
     streamer.close()
@@ -66,8 +73,7 @@ def main() -> None:
         print(f"{report['run']['kb']} ({path}): {len(items)} answers reached the checks")
         before: set[str] = set()
         for name, weighting in WEIGHTINGS.items():
-            weight = weighting(kb_rarity)
-            kept = {it["id"] for it in items if supported(it, weight)}
+            kept = {it["id"] for it in items if supported(it, weighting, kb_rarity)}
             before = before or kept
             yes = [it["id"] for it in items if it["id"] in kept and it["type"] != "unanswerable"]
             no = [it["id"] for it in items if it["id"] in kept and it["type"] == "unanswerable"]
