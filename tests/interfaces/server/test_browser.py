@@ -238,8 +238,10 @@ def test_markdown_images_and_links_in_answers_and_questions_load_nothing(
     collector = Collector()
     outside = f"http://127.0.0.1:{collector.port}"
     image = f"![图]({outside}/collect.png?leak=answer)"
-    (settings.corpus_dir / "notice.txt").write_text(f"公告配图{image}，请查看。", "utf-8")
-    reply = f"公告配图{image}，链接 [点这里]({outside}/click) 和 {outside}/bare[1]。"
+    links = f"链接 [点这里]({outside}/click) 和 {outside}/bare"
+    # the notice holds the links too: an answer naming addresses no passage holds is refused
+    (settings.corpus_dir / "notice.txt").write_text(f"公告配图{image}，{links}。", "utf-8")
+    reply = f"公告配图{image}，{links}[1]。"
     try:
         with LiveServer(create_app(fake_service(settings, reply))) as server:
             page.goto(server.url + "/chat/")
