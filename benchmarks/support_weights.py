@@ -23,9 +23,9 @@ import calibrate_refusal_post as replay  # the passages an answer saw, as it saw
 
 from rag.answer.checks.declined import is_model_refusal
 from rag.answer.checks.evidence import term_weight
-from rag.answer.citations import CitationStreamer, TermWeight
+from rag.answer.citations import CitationStreamer
 from rag.store.knowledge_base import KnowledgeBase
-from rag.text.tokens import rarity, tokenize
+from rag.text.tokens import TermWeight, rarity, tokenize
 
 # (the knowledge base's rarity, the question) -> how a sentence's words are weighed
 Weighting = Callable[[Callable[[str], float], str], TermWeight | None]

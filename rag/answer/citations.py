@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag.text.normal import NUMBER, figures, normalize
 from rag.text.scripts import language_of
 from rag.text.sentences import Line, split_sentences
-from rag.text.tokens import tokenize
+from rag.text.tokens import TermWeight, tokenize
 from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]|【\s*(\d+)\s*】)")
@@ -34,30 +34,22 @@ def _may_become_label(text: str) -> bool:
 MIN_TERM_SUPPORT = 0.5
 
 
-# How much a word says. Answers count every word alike: weighing words by their rarity
-# in the knowledge base (as the evidence check does) refused right answers on the
-# bundled set and on the Debian FAQ set (benchmarks/support_weights.py, session 10)
-TermWeight = Callable[[str], float]
-
-
 def support(
     sentence: str, *passages: Passage, asked: str = "", weight: TermWeight | None = None
 ) -> float:
     """0 when a number of the sentence is missing from the passages, else the share of
     its key terms that they hold (titles, sections and table headers included; an
-    instruction to the assistant, masked for the model, supports nothing), each term
-    counted by its `weight` if one is given.
+    instruction to the assistant, masked for the model, supports nothing). Words count
+    alike: weighing them by rarity in the knowledge base (a `weight`, as the evidence
+    check does) refused right answers on the bundled and the Debian FAQ sets
+    (benchmarks/support_weights.py, session 10).
     Across languages the key terms are those written alike in both, less the names the
     question `asked` already holds: repeating them proves nothing."""
-    body = "\n".join(normalize(p.supporting) for p in passages)
+    body, held = _read("\n".join(p.supporting for p in passages))
     numbers = figures(sentence)
     if any(num not in body for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
-    # English words are read with their spaces too (the normal form drops them, for
-    # numbers, and glues "run code examples" into one token)
-    held = set(tokenize(body)) | set(tokenize("\n".join(p.supporting for p in passages)))
-    held |= _symbols(body)
     said, read = language_of([sentence]), language_of([body])
     if said and read and said != read:
         # A Chinese sentence about an English passage (or the reverse): only what both
@@ -69,11 +61,20 @@ def support(
         )
     if not terms:
         return 0.0
-    weights = {t: weight(t) if weight else 1.0 for t in terms}
-    total = sum(weights.values())
-    if total <= 0:  # only words every passage has
+    total = sum(weight(t) for t in terms) if weight else 0.0
+    if weight is None or total <= 0:  # every word alike (or only words weighing nothing)
         return len(terms & held) / len(terms)
-    return sum(w for t, w in weights.items() if t in held) / total
+    return sum(weight(t) for t in terms & held) / total
+
+
+@lru_cache(maxsize=64)
+def _read(supporting: str) -> tuple[str, frozenset[str]]:
+    """Passages' text in normal form and the words and signs it holds; every sentence
+    of an answer is checked against the same few passages. English words are read with
+    their spaces too (the normal form drops them, for numbers, and glues "run code
+    examples" into one token)."""
+    body = normalize(supporting)
+    return body, frozenset(tokenize(body)) | frozenset(tokenize(supporting)) | _symbols(body)
 
 
 def _symbols(text: str) -> set[str]:
@@ -202,8 +203,7 @@ class CitationStreamer:
 
     def close(self) -> str:
         if not self._buffer.strip():
-            rest, self._buffer = self._buffer[self._emitted :], ""
-            rest = rest if not rest.strip() else ""
+            rest, self._buffer = self._buffer[self._emitted :], ""  # whitespace only
             self._said.append(_Said("", [], [], rest, rest))
             return rest
         raw, self._buffer = self._buffer, ""

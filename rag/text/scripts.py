@@ -9,6 +9,11 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def has_han(text: str) -> bool:
+    """Whether the text holds a Chinese character."""
+    return bool(_HAN.search(text))
+
+
 def han_share(texts: Iterable[str]) -> float | None:
     """The share of Chinese characters among the Chinese characters and Latin letters
     of the texts; None when they hold neither (numbers, punctuation)."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
+
+# How much a word says about what is asked (checks/evidence.py term_weight)
+TermWeight = Callable[[str], float]
 
 # Function words and punctuation carry no topic; numbers and units are kept on purpose.
 _STOPWORDS = frozenset(

@@ -6,11 +6,10 @@ numbers, so this is decided in code, from the passages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.text.normal import normalize
-from rag.text.tokens import rarity, tokenize
+from rag.text.tokens import TermWeight, rarity, tokenize
 from rag.types import Passage
 
 _ANCHOR = re.compile(r"(?:19|20)\d{2}(?=年)|\d+(?:\.\d+)?(?=[%％亿万个家所座条项])")
@@ -24,9 +23,6 @@ class EvidenceCheck:
     # the share of the question's weight its most telling covered word carries: what the
     # coverage would lose if the passages lacked the thing it names (calibration)
     best_share: float = 0.0
-
-
-TermWeight = Callable[[str], float]
 
 
 def term_weight(corpus_rarity: TermWeight | None = None) -> TermWeight:

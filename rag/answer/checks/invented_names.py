@@ -9,6 +9,7 @@ import re
 from rag.answer.checks.base import Draft
 from rag.answer.citations import MARKER
 from rag.text.normal import normalize
+from rag.text.scripts import has_han
 from rag.types import Passage
 
 # A word written in Latin letters, with the signs code and paths use inside it
@@ -17,7 +18,6 @@ _WORD = re.compile(r"[A-Za-z0-9_./:+#-]*[A-Za-z][A-Za-z0-9_./:+#-]*")
 # an identifier, a domain), not a word that merely ends a sentence with "."
 _CODE_LIKE = re.compile(r"^-{1,2}[A-Za-z]|[A-Za-z0-9][_/:][A-Za-z0-9]|[A-Za-z0-9]\.[A-Za-z]")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def specifics(answer: str) -> list[str]:
@@ -27,8 +27,8 @@ def specifics(answer: str) -> list[str]:
     text = MARKER.sub("", answer)
     out = [w for span in _CODE_SPAN.findall(text) for w in _WORD.findall(span)]
     for sentence in re.split(r"(?<=[。！？!?；;\n])", _CODE_SPAN.sub(" ", text)):
-        foreign = bool(_HAN.search(sentence))
-        out += [w for w in _WORD.findall(sentence) if foreign or _CODE_LIKE.search(w)]
+        chinese = has_han(sentence)
+        out += [w for w in _WORD.findall(sentence) if chinese or _CODE_LIKE.search(w)]
     words = (w.rstrip("./:") for w in out)
     return list(dict.fromkeys(w for w in words if len(w.strip("-")) >= 2))
 
