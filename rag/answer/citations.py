@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rag.text.normal import NUMBER, figures, normalize
+from rag.text.normal import NUMBER, figures, normalize, worked_out
 from rag.text.scripts import language_of
 from rag.text.sentences import Line, split_sentences
 from rag.text.tokens import TermWeight, tokenize
@@ -37,9 +37,10 @@ MIN_TERM_SUPPORT = 0.5
 def support(
     sentence: str, *passages: Passage, asked: str = "", weight: TermWeight | None = None
 ) -> float:
-    """0 when a number of the sentence is missing from the passages, else the share of
-    its key terms that they hold (titles, sections and table headers included; an
-    instruction to the assistant, masked for the model, supports nothing). Words count
+    """0 when a number of the sentence is missing from the passages (and is not worked
+    out from two that are, `worked_out`), else the share of its key terms that they hold
+    (titles, sections and table headers included; an instruction to the assistant,
+    masked for the model, supports nothing). Words count
     alike: weighing them by rarity in the knowledge base (a `weight`, as the evidence
     check does) refused right answers on the bundled and the Debian FAQ sets
     (benchmarks/support_weights.py, session 10).
@@ -47,7 +48,8 @@ def support(
     question `asked` already holds: repeating them proves nothing."""
     body, held = _read("\n".join(p.supporting for p in passages))
     numbers = figures(sentence)
-    if any(num not in body for num in numbers):
+    held_numbers = [float(n) for n in numbers if n in body]
+    if any(num not in body and not worked_out(num, held_numbers) for num in numbers):
         return 0.0
     terms = set(tokenize(sentence))
     said, read = language_of([sentence]), language_of([body])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import permutations
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # "1." "2、" "(3)" "（4）" "⑤" opening a line or an item: numbering, not a figure
@@ -28,3 +29,18 @@ def normalize(text: str) -> str:
 def printable(text: str) -> str:
     """Control characters become spaces; the ends are stripped."""
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
+
+
+def worked_out(number: str, operands: list[float]) -> bool:
+    """Whether `number`, at the precision it is written with, is the sum, difference,
+    product, ratio, percentage ratio or percentage change of two of `operands`."""
+    value = float(number)
+    decimals = len(number.partition(".")[2])
+    tolerance = 0.5 * 10**-decimals + 1e-9  # "约708.5", "1.5倍": rounded as written
+    for a, b in permutations(operands, 2):
+        results = [a + b, a - b, a * b]
+        if b:
+            results += [a / b, a / b * 100, (a - b) / b * 100]
+        if any(abs(r - value) <= tolerance for r in results):
+            return True
+    return False

@@ -16,6 +16,13 @@ def test_support_needs_the_numbers_and_most_terms() -> None:
     assert support("新能源汽车产量突破20万辆", PASSAGES[0]) == 0.0
 
 
+def test_a_difference_worked_out_in_the_sentence_holds() -> None:
+    stated = passage(1, "2020年地区生产总值1291.5亿元，2025年达到2000亿元。")
+    assert support("2025年2000亿元比2020年1291.5亿元多708.5亿元", stated) > 0.5
+    assert support("2025年2000亿元比2020年1291.5亿元多718.5亿元", stated) == 0.0
+    assert support("2025年比2020年多708.5亿元", stated) == 0.0  # its operands unsaid
+
+
 def test_right_marker_is_kept() -> None:
     out, streamer = _run("新建5G基站6000个[1]。")
     assert out == "新建5G基站6000个[1]。"
