@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # llama.cpp's repacked Q4_K weights evaluated prompts slower on the 2-core EPYC
     # (benchmarks/bench_llama_speed.py); turn on where that benchmark says otherwise
     llm_repack: bool = False
+    # greedy answers read up to this many tokens guessed from the prompt in each step
+    # (prompt lookup); 0: one token a step. benchmarks/speculative_decoding.py decides
+    llm_draft_tokens: int = 0
 
     # Answers: the passages given to the model, in characters (~1.4 per Qwen token);
     # at ~50 prompt tokens/s on 2 cores (benchmarks/bench_llama_speed.py) this budget

@@ -28,6 +28,7 @@ def chat_model_from_settings(settings: Settings) -> ChatModel:
             n_ctx=settings.llm_context_tokens,
             threads=settings.threads,
             repack=settings.llm_repack,
+            draft_tokens=settings.llm_draft_tokens,
         )
     if backend == "openai":
         from rag.models.llm.openai_compatible import OpenAICompatibleChatModel
