@@ -25,7 +25,7 @@ from rag.ingest.loaders import load_document
 from rag.ingest.ocr import PageReader
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
 from rag.models.embeddings.base import Embedder
-from rag.models.llm.base import ChatModel
+from rag.models.llm.base import ChatModel, PassageReader
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
 from rag.retrieve.translate import translate_question
 from rag.settings import Settings
@@ -38,6 +38,7 @@ from rag.store.knowledge_base import (
     side_folder,
     validate_kb_name,
 )
+from rag.store.passage_states import PassageStates
 
 if TYPE_CHECKING:
     from rag.evaluation.calibration import Calibration
@@ -64,6 +65,8 @@ class RagService:
         self._llm = llm
         self._retrievers: dict[str, HybridRetriever] = {}
         self._translations: dict[tuple[str, str], str] = {}
+        self._states: dict[str, PassageStates] = {}
+        self._states_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -112,7 +115,14 @@ class RagService:
             sum(d.chunks for d in docs),
             knowledge_base.catalog.get_meta("embedding_model"),
             knowledge_base.options(),
+            self._states_ready(knowledge_base),
         )
+
+    def _states_ready(self, kb: KnowledgeBase) -> int:
+        states = kb.passage_states(self.settings.passage_states_max_mb << 20)
+        if not states.folder.is_dir():
+            return 0
+        return len(states.chunk_ids() & set(kb.snapshot().chunk_ids))
 
     def set_kb_option(self, kb: str, key: str, on: bool) -> None:
         """A knowledge base's own switch (`KnowledgeBase.OPTIONS`), e.g. OCR off."""
@@ -167,7 +177,7 @@ class RagService:
             return self._rebuild(paths, name, progress)
         self._retrievers.pop(name, None)
         knowledge_base = KnowledgeBase.open(self.settings, name)
-        return ingest(
+        report = ingest(
             paths,
             knowledge_base,
             self.embedder,
@@ -177,6 +187,8 @@ class RagService:
             progress=progress,
             ocr=self.page_reader(progress, knowledge_base),
         )
+        self.prune_passage_states(knowledge_base)  # a replaced document's chunks are gone
+        return report
 
     def extract_text(self, path: Path) -> str:
         """A file's text as ingest reads it (OCR aside): what its chunks are cut from."""
@@ -220,7 +232,10 @@ class RagService:
     def remove(self, path: Path, kb: str | None = None) -> bool:
         name = self.kb_name(kb)
         self._retrievers.pop(name, None)
-        return remove(path, KnowledgeBase.open_existing(self.settings, name))
+        knowledge_base = KnowledgeBase.open_existing(self.settings, name)
+        removed = remove(path, knowledge_base)
+        self.prune_passage_states(knowledge_base)
+        return removed
 
     # ------------------------------------------------------------------ search
 
@@ -344,7 +359,63 @@ class RagService:
         calibration = self.calibration(retriever.kb.name) if use else None
         if calibration is not None:
             settings = dataclasses.replace(settings, min_coverage=calibration.min_coverage)
-        return AnswerPipeline(retriever, self.llm, self.prompts, settings)
+        return AnswerPipeline(
+            retriever, self.llm, self.prompts, settings, self.passage_states(retriever.kb)
+        )
+
+    def passage_states(self, kb: KnowledgeBase) -> PassageStates | None:
+        """The knowledge base's passage states, when they are on and the model keeps them."""
+        if not self.settings.passage_states or not isinstance(self.llm, PassageReader):
+            return None
+        with self._states_lock:
+            states = self._states.get(kb.name)
+            if states is None or states.folder != kb.directory / "passage_states":
+                states = kb.passage_states(self.settings.passage_states_max_mb << 20)
+                self._states[kb.name] = states
+            return states
+
+    def build_passage_states(
+        self,
+        kb: str | None = None,
+        progress: bool = False,
+        stop: threading.Event | None = None,
+    ) -> tuple[int, int]:
+        """Read every chunk of the knowledge base that has no passage state yet and
+        store its state; drop the states of chunks it no longer holds. (read, chunks).
+        Questions asked meanwhile wait for at most one passage's read."""
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
+        pipeline = self.answer_pipeline(knowledge_base.name)
+        if pipeline.states is None:
+            return 0, 0
+        ids = knowledge_base.snapshot().chunk_ids
+        removed = self.prune_passage_states(knowledge_base)
+        rows = knowledge_base.catalog.chunk_rows(ids)
+        read, started = 0, time.perf_counter()
+        for done in range(0, len(ids), 4):  # a few at a time: read in one batch
+            if stop is not None and stop.is_set():
+                break
+            group = [(c, rows[c].text) for c in ids[done : done + 4] if c in rows]
+            if n := pipeline.read_ahead(group):
+                read += n
+                time.sleep(0.01)  # let a waiting question take the model first
+            if progress and ((done // 4) % 10 == 9 or done + 4 >= len(ids)):
+                rate = read / max(time.perf_counter() - started, 1e-9)
+                print(
+                    f"  passage states of {knowledge_base.name!r}: "
+                    f"{min(done + 4, len(ids))}/{len(ids)} "
+                    f"({read} read, {rate:.1f}/s, {removed} removed)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        return read, len(ids)
+
+    def prune_passage_states(self, kb: KnowledgeBase) -> int:
+        """Remove the passage states of chunks the knowledge base no longer holds (no
+        model needed: any states on disk, whether or not they are on now)."""
+        states = kb.passage_states(self.settings.passage_states_max_mb << 20)
+        if not states.folder.is_dir():
+            return 0
+        return states.keep_only(set(kb.catalog.snapshot_rows(with_vectors=False).ids))
 
     def stream(
         self,

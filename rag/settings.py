@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     # decides the wait before the first token.
     answer_passages: int = 5
     answer_context_chars: int = 900
+    # Passage states (issue 15): with the llama.cpp backend, each passage is read once
+    # after the answer prompt's fixed start, its key/value state kept in the knowledge
+    # base's folder (within this many MB) and joined to later prompts instead of read
+    # again. Passages are then given whole, never cut to fit the question.
+    passage_states: bool = False
+    passage_states_max_mb: int = 4096
+    # Give passages whole (as their states were read) even without states: the plain
+    # side of benchmarks/passage_states.py; unset, it follows passage_states
+    answer_whole_passages: bool | None = None
     # Refuse before generating when the passages cover less of the question's words
     # (weighed by rarity) than this: chosen across the bundled and the cross-language
     # set with benchmarks/calibrate_refusal.py

@@ -27,6 +27,7 @@ class KnowledgeBaseInfo:
     chunks: int
     embedding_model: str | None
     options: dict[str, bool] = field(default_factory=dict)  # e.g. {"ocr": True}
+    passage_states: int = 0  # chunks whose model state is stored (issue 15)
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,13 @@ def _lines(hit: SearchHit) -> list[Line]:
 
 
 def select_passages(
-    hits: list[SearchHit], question: str, max_passages: int, budget_chars: int
+    hits: list[SearchHit], question: str, max_passages: int, budget_chars: int, whole: bool = False
 ) -> list[Passage]:
-    """Top hits in rank order; the first may take half the budget, the others share it."""
+    """Top hits in rank order; the first may take half the budget, the others share it.
+    With `whole`, hits are never cut: they are taken in rank order while they fit."""
     terms = set(tokenize(question))
+    if whole:
+        return _whole_passages(hits, terms, max_passages, budget_chars)
     passages: list[Passage] = []
     remaining = budget_chars
     for hit in hits[:max_passages]:
@@ -54,6 +57,28 @@ def select_passages(
         cap = remaining // 2 if not passages else max(remaining // 2, 120)
         cap = min(cap, remaining)
         start, end, text = _best_window(hit, terms, cap)
+        passages.append(Passage(len(passages) + 1, hit, start, end, text))
+        remaining -= len(text)
+    return passages
+
+
+def _whole_passages(
+    hits: list[SearchHit], terms: set[str], max_passages: int, budget_chars: int
+) -> list[Passage]:
+    """Whole chunks, read the same for every question (their model states can be
+    kept): a hit that does not fit the rest of the budget is skipped, not cut; only a
+    first hit longer than the whole budget is cut."""
+    passages: list[Passage] = []
+    remaining = budget_chars
+    for hit in hits:
+        if len(passages) == max_passages:
+            break
+        if len(hit.text) > remaining:
+            if passages:
+                continue
+            start, end, text = _best_window(hit, terms, budget_chars)
+        else:
+            start, end, text = hit.start, hit.end, hit.text
         passages.append(Passage(len(passages) + 1, hit, start, end, text))
         remaining -= len(text)
     return passages

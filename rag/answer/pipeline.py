@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -24,10 +24,28 @@ from rag.answer.context import select_passages
 from rag.answer.question import check_question
 from rag.answer.reread import needs_reading, translate_sentences
 from rag.answer.rewrite import standalone_question
-from rag.models.llm.base import ChatModel, Generation
+from rag.models.llm.base import (
+    ChatModel,
+    Generation,
+    PassagePrompt,
+    PassageReader,
+    StateCache,
+    stream_prompt,
+)
 from rag.retrieve.hybrid import HybridRetriever
 from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, ChatMessage, Citation, Done, Passage, Replace, Token
+from rag.text.instructions import mask_instructions
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    ChatMessage,
+    Citation,
+    Done,
+    Passage,
+    Replace,
+    SearchHit,
+    Token,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,11 @@ class Prompts:
     translate_answer: Template  # puts an answer's sentences into the passages' language
     question: Template  # writes a suggested question from a passage
 
+    def answer_parts(self) -> tuple[Template, Template]:
+        """The user turn before and after its passages."""
+        head, _, tail = self.user.template.partition("$passages")
+        return Template(head), Template(tail)
+
     @classmethod
     def load(cls, folder: Path) -> Prompts:
         def read(name: str) -> str:
@@ -47,9 +70,14 @@ class Prompts:
                 raise FileNotFoundError(f"prompt template {path} is missing; restore it from git")
             return path.read_text(encoding="utf-8")
 
+        user = read("answer_user.txt")
+        if user.count("$passages") != 1:
+            raise ValueError(
+                f"{folder / 'answer_user.txt'} must hold $passages once, where the passages go"
+            )
         return cls(
             read("answer_system.txt").strip(),
-            Template(read("answer_user.txt")),
+            Template(user),
             Template(read("rewrite.txt")),
             Template(read("translate.txt")),
             Template(read("translate_answer.txt")),
@@ -67,6 +95,7 @@ class AnswerSettings:
     timeout_s: float  # generation stops here even if max_tokens is not reached
     # translate what passages in another language left unsupported and check it again
     reread: bool = True
+    whole_passages: bool = False  # never cut a passage to the question (passage states)
 
     @classmethod
     def from_settings(cls, s: Settings) -> AnswerSettings:
@@ -78,6 +107,7 @@ class AnswerSettings:
             s.max_question_chars,
             s.answer_timeout_s,
             s.translate_questions,
+            s.passage_states if s.answer_whole_passages is None else s.answer_whole_passages,
         )
 
 
@@ -87,9 +117,10 @@ def answer_language(question: str) -> str:
 
 
 def refusal_text(language: str, kb: str, passages: list[Passage]) -> str:
+    closest = sorted(passages, key=lambda p: p.hit.rank)[:3]
     seen = list(
         dict.fromkeys(
-            f"{p.hit.source}（{p.hit.section.split(' > ')[-1] or '正文'}）" for p in passages[:3]
+            f"{p.hit.source}（{p.hit.section.split(' > ')[-1] or '正文'}）" for p in closest
         )
     )
     if language == "English":
@@ -109,11 +140,13 @@ class AnswerPipeline:
         llm: ChatModel,
         prompts: Prompts,
         settings: AnswerSettings,
+        states: StateCache | None = None,
     ):
         self.retriever = retriever
         self.llm = llm
         self.prompts = prompts
         self.settings = settings
+        self.states = states  # the passages' model states, when the backend keeps them
 
     def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
         final = None
@@ -142,9 +175,7 @@ class AnswerPipeline:
         mark("rewrite_ms")
         hits = self.retriever.search(standalone, self.settings.passages)
         mark("retrieve_ms")
-        passages = select_passages(
-            hits, standalone, self.settings.passages, self.settings.context_chars
-        )
+        passages = self.choose(hits, standalone)
         language = answer_language(question)
         evidence = self.evidence(standalone, passages)
 
@@ -171,8 +202,8 @@ class AnswerPipeline:
 
         streamer = CitationStreamer(passages, standalone)
         raw: list[str] = []
-        messages = self._messages(standalone, passages, language)
-        for piece in self._bounded(messages, facts, cancel):
+        prompt = self.prompt(standalone, passages, language)
+        for piece in self._bounded(prompt, facts, cancel):
             raw.append(piece)
             out = streamer.feed(piece)
             if out:
@@ -230,10 +261,17 @@ class AnswerPipeline:
         """The evidence check on the passages this question finds, as an answer runs it
         before generating (no generation needed)."""
         hits = self.retriever.search(question, self.settings.passages)
-        passages = select_passages(
-            hits, question, self.settings.passages, self.settings.context_chars
-        )
+        passages = self.choose(hits, question)
         return self.evidence(question, passages)
+
+    def choose(self, hits: list[SearchHit], question: str) -> list[Passage]:
+        """The passages the model reads for `question`. With passage states the best
+        comes last, next to the question: the backend reads the last one in place."""
+        s = self.settings
+        passages = select_passages(hits, question, s.passages, s.context_chars, s.whole_passages)
+        if self.states is None:
+            return passages
+        return [replace(p, n=n) for n, p in enumerate(reversed(passages), start=1)]
 
     def evidence(self, question: str, passages: list[Passage]) -> EvidenceCheck:
         """How well the passages cover the question, its words weighed by how rare they
@@ -253,12 +291,13 @@ class AnswerPipeline:
         return evidence
 
     def _bounded(
-        self, messages: list[ChatMessage], facts: dict[str, Any], cancel: threading.Event | None
+        self, prompt: PassagePrompt, facts: dict[str, Any], cancel: threading.Event | None
     ) -> Iterator[str]:
         """The model's stream, cut at max_tokens pieces or timeout_s: a backend that
         ignores max_tokens, or a remote one that stalls, cannot hold a worker forever."""
         deadline = time.monotonic() + self.settings.timeout_s
-        stream = self.llm.stream(messages, Generation(self.settings.max_tokens, cancel=cancel))
+        how = Generation(self.settings.max_tokens, cancel=cancel)
+        stream = stream_prompt(self.llm, prompt, how, self.states)
         try:
             for count, piece in enumerate(stream, start=1):
                 yield piece
@@ -273,9 +312,34 @@ class AnswerPipeline:
             if close:
                 close()  # stops llama.cpp generating and releases its lock
 
-    def _messages(self, question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
-        blocks = "\n\n".join(p.prompt_block() for p in passages)
-        user = self.prompts.user.safe_substitute(
-            passages=blocks, question=question, language=language
+    def read_ahead(self, chunks: Sequence[tuple[int, str]]) -> int:
+        """Read (chunk id, text) chunks, whole, into their stored passage states before
+        anyone asks (the server does it for every chunk in the background); how many
+        had to be read (none when stored already or states are off)."""
+        if self.states is None or not isinstance(self.llm, PassageReader) or not chunks:
+            return 0
+        head, _ = self.prompts.answer_parts()
+        prompt = PassagePrompt(
+            self.prompts.system,
+            head.safe_substitute(question="", language=""),
+            tuple(mask_instructions(text) for _, text in chunks),
+            "",
+            tuple(chunk_id for chunk_id, _ in chunks),
         )
-        return [ChatMessage("system", self.prompts.system), ChatMessage("user", user)]
+        return self.llm.read_passages(prompt, self.states)
+
+    def prompt(self, question: str, passages: list[Passage], language: str) -> PassagePrompt:
+        """The answer prompt: the rules and worked examples, the numbered passages, the
+        question (prompts/answer_user.txt)."""
+        head, tail = self.prompts.answer_parts()
+
+        def fill(part: Template) -> str:
+            return part.safe_substitute(question=question, language=language)
+
+        return PassagePrompt(
+            self.prompts.system,
+            fill(head),
+            tuple(p.seen for p in passages),
+            fill(tail),
+            tuple(p.hit.chunk_id for p in passages),
+        )

@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name")
     p.add_argument("--questions", type=int, default=30, help="check questions to fit on")
+    p = kb.add_parser(
+        "states", help="read every passage once and keep its model state (RAG_PASSAGE_STATES)"
+    )
+    p.add_argument("name")
     p = kb.add_parser("show", help="documents, chunks, switches and calibration of one")
     p.add_argument("name")
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
@@ -131,6 +135,8 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
     if args.kb_command == "calibrate":
         print(service.calibrate_kb(args.name, args.questions).text())
         return 0
+    if args.kb_command == "states":
+        return _kb_states(service, args.name)
     if args.kb_command == "show":
         return _kb_show(service, args.name)
     if args.kb_command == "set":
@@ -145,6 +151,9 @@ def _prepare_in_background(service: RagService, suggest: bool, calibrate: bool) 
     so a user's question may wait for one written question: several seconds here)."""
     kb = service.settings.kb
     try:
+        if service.settings.passage_states:
+            read, chunks = service.build_passage_states(kb)
+            print(f"{kb}: passage states ready ({read} of {chunks} read now)", file=sys.stderr)
         if suggest:
             made = service.make_suggestions(kb, progress=False)
             print(f"{len(made)} suggested question(s) ready; reload the chat", file=sys.stderr)
@@ -166,7 +175,7 @@ def _serve(service: RagService, args: argparse.Namespace) -> int:
         print(f"{settings.kb}: {report.summary()}", file=sys.stderr)
     suggest = settings.suggest_questions and service.suggestions_outdated(settings.kb)
     calibrate = settings.calibrate_refusal and service.calibration(settings.kb) is None
-    if suggest or calibrate:
+    if suggest or calibrate or settings.passage_states:
         threading.Thread(
             target=_prepare_in_background, args=(service, suggest, calibrate), daemon=True
         ).start()
@@ -288,8 +297,18 @@ def _kb_list(service: RagService) -> int:
         options = _switches(info.options)
         print(
             f"{name}\t{info.documents} documents\t{info.chunks} chunks"
-            f"\t{info.embedding_model}\t{options}"
+            f"\t{info.passage_states} passage states\t{info.embedding_model}\t{options}"
         )
+    return 0
+
+
+def _kb_states(service: RagService, name: str) -> int:
+    if not service.settings.passage_states:
+        print("error: passage states are off; set RAG_PASSAGE_STATES=true", file=sys.stderr)
+        return 2
+    read, chunks = service.build_passage_states(name, progress=True)
+    info = service.kb_info(name)
+    print(f"{name}: {info.passage_states} of {chunks} passages have a state ({read} read now)")
     return 0
 
 

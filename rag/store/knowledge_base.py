@@ -19,6 +19,7 @@ from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
 from rag.store.catalog import Catalog
 from rag.store.keyword_index import KeywordIndex
+from rag.store.passage_states import PassageStates
 from rag.store.vector_index import build_index, read_snapshot, write_snapshot
 
 _KB_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -197,6 +198,12 @@ class KnowledgeBase:
             dim = self._dim()
             index = build_index(rows.vectors if rows.vectors is not None else _empty(dim), dim)
         return Snapshot(rows.generation, rows.ids, index, KeywordIndex(rows.tokens))
+
+    # ------------------------------------------------------------------ passage states
+
+    def passage_states(self, budget_bytes: int) -> PassageStates:
+        """What the language model computed reading this knowledge base's passages."""
+        return PassageStates(self.directory / "passage_states", budget_bytes)
 
     def _dim(self) -> int:
         return int(self.catalog.get_meta("embedding_dim") or 0) or 1
