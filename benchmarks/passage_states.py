@@ -98,9 +98,13 @@ def main() -> None:
         )
 
     print(f"\nCPU: {cpu_name()}")
+    built = (
+        f"{read} read in {build_s:.0f} s ({build_s / read:.2f} s a passage)"
+        if read
+        else "all stored"
+    )
     print(
-        f"states: {read} of {chunks} chunks read in {build_s:.0f} s "
-        f"({build_s / max(read, 1):.2f} s a passage), {size / 2**20:.0f} MB on disk "
+        f"states of {chunks} chunks: {built}, {size / 2**20:.0f} MB on disk "
         f"({size / max(chunks, 1) * 1000 / 2**20:.0f} MB per 1,000 chunks)"
     )
     print(
