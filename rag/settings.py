@@ -108,9 +108,10 @@ class Settings(BaseSettings):
     # again. Passages are then given whole, never cut to fit the question.
     passage_states: bool = False
     passage_states_max_mb: int = 4096
-    # Give passages whole (as their states were read) even without states: the plain
-    # side of benchmarks/passage_states.py; unset, it follows passage_states
-    answer_whole_passages: bool | None = None
+    # Give passages whole, first and then the question (prompts/answer_user_whole.txt),
+    # as passage states always do, also without them: the plain side of
+    # benchmarks/passage_states.py
+    answer_whole_passages: bool = False
     # Refuse before generating when the passages cover less of the question's words
     # (weighed by rarity) than this: chosen across the bundled and the cross-language
     # set with benchmarks/calibrate_refusal.py

@@ -51,15 +51,17 @@ from rag.types import (
 @dataclass(frozen=True)
 class Prompts:
     system: str
-    user: Template
+    user: Template  # the question, the passages cut to it, the question again
+    user_whole: Template  # whole passages first, then the question (passage states)
     rewrite: Template
     translate: Template
     translate_answer: Template  # puts an answer's sentences into the passages' language
     question: Template  # writes a suggested question from a passage
 
-    def answer_parts(self) -> tuple[Template, Template]:
+    def answer_parts(self, whole: bool) -> tuple[Template, Template]:
         """The user turn before and after its passages."""
-        head, _, tail = self.user.template.partition("$passages")
+        template = self.user_whole if whole else self.user
+        head, _, tail = template.template.partition("$passages")
         return Template(head), Template(tail)
 
     @classmethod
@@ -70,14 +72,22 @@ class Prompts:
                 raise FileNotFoundError(f"prompt template {path} is missing; restore it from git")
             return path.read_text(encoding="utf-8")
 
-        user = read("answer_user.txt")
-        if user.count("$passages") != 1:
+        def read_answer(name: str) -> Template:
+            text = read(name)
+            if text.count("$passages") != 1:
+                raise ValueError(f"{folder / name} must hold $passages once, where they go")
+            return Template(text)
+
+        whole = read_answer("answer_user_whole.txt")
+        if "$question" in whole.template.partition("$passages")[0]:
             raise ValueError(
-                f"{folder / 'answer_user.txt'} must hold $passages once, where the passages go"
+                f"{folder / 'answer_user_whole.txt'}: the passages must come before $question"
+                " (what the model computes reading them is kept for every question)"
             )
         return cls(
             read("answer_system.txt").strip(),
-            Template(user),
+            read_answer("answer_user.txt"),
+            whole,
             Template(read("rewrite.txt")),
             Template(read("translate.txt")),
             Template(read("translate_answer.txt")),
@@ -107,7 +117,7 @@ class AnswerSettings:
             s.max_question_chars,
             s.answer_timeout_s,
             s.translate_questions,
-            s.passage_states if s.answer_whole_passages is None else s.answer_whole_passages,
+            s.passage_states or s.answer_whole_passages,
         )
 
 
@@ -318,7 +328,7 @@ class AnswerPipeline:
         had to be read (none when stored already or states are off)."""
         if self.states is None or not isinstance(self.llm, PassageReader) or not chunks:
             return 0
-        head, _ = self.prompts.answer_parts()
+        head, _ = self.prompts.answer_parts(whole=True)
         prompt = PassagePrompt(
             self.prompts.system,
             head.safe_substitute(question="", language=""),
@@ -331,7 +341,7 @@ class AnswerPipeline:
     def prompt(self, question: str, passages: list[Passage], language: str) -> PassagePrompt:
         """The answer prompt: the rules and worked examples, the numbered passages, the
         question (prompts/answer_user.txt)."""
-        head, tail = self.prompts.answer_parts()
+        head, tail = self.prompts.answer_parts(self.settings.whole_passages)
 
         def fill(part: Template) -> str:
             return part.safe_substitute(question=question, language=language)

@@ -44,8 +44,16 @@ def test_prompt_carries_passages_and_question_and_rules(service: RagService) -> 
     assert system.role == "system" and "资料" in system.content
     assert "[1] " in user.content and "示范区要新建多少个5G基站?" in user.content
     assert "中文" in user.content
-    # the passages first, the question once after them: what a model computes reading
-    # a passage must not depend on the question, so that it can be kept (issue 15)
+    assert user.content.index("示范区要新建多少个5G基站?") < user.content.index("[1] ")
+
+
+def test_whole_passages_come_before_the_question_asked_once(service: RagService) -> None:
+    pipeline = _pipeline(service, "新建5G基站6000个[1]。")
+    pipeline.settings = dataclasses.replace(pipeline.settings, whole_passages=True)
+    pipeline.answer("示范区要新建多少个5G基站?")
+    _, user = pipeline.llm.calls[-1]  # type: ignore[attr-defined]
+    # what a model computes reading a passage must not depend on the question, so
+    # that it can be kept (passage states, issue 15)
     assert user.content.index("[1] ") < user.content.index("示范区要新建多少个5G基站?")
     assert user.content.count("示范区要新建多少个5G基站?") == 1
     assert "\n\n[2] " in user.content

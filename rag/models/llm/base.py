@@ -95,7 +95,7 @@ def stream_prompt(
     llm: ChatModel, prompt: PassagePrompt, how: Generation, states: StateCache | None
 ) -> Iterator[str]:
     """The reply to `prompt` from any backend: through its passage states when it
-    keeps them, else as plain messages."""
-    if isinstance(llm, PassageReader):
+    keeps them and they are on, else as plain messages (read as before states came)."""
+    if states is not None and isinstance(llm, PassageReader):
         return llm.stream_passages(prompt, how, states)
     return llm.stream(prompt.messages(), how)
