@@ -119,10 +119,10 @@ class RagService:
         )
 
     def _states_ready(self, kb: KnowledgeBase) -> int:
-        states = kb.passage_states(self.settings.passage_states_max_mb << 20)
+        states = self._state_store(kb)
         if not states.folder.is_dir():
             return 0
-        return len(states.chunk_ids() & set(kb.snapshot().chunk_ids))
+        return len(states.chunk_ids() & kb.catalog.chunk_ids())
 
     def set_kb_option(self, kb: str, key: str, on: bool) -> None:
         """A knowledge base's own switch (`KnowledgeBase.OPTIONS`), e.g. OCR off."""
@@ -367,6 +367,11 @@ class RagService:
         """The knowledge base's passage states, when they are on and the model keeps them."""
         if not self.settings.passage_states or not isinstance(self.llm, PassageReader):
             return None
+        return self._state_store(kb)
+
+    def _state_store(self, kb: KnowledgeBase) -> PassageStates:
+        """One store object per knowledge base, so that its count of bytes on disk
+        stays true whoever adds or removes states (no model needed)."""
         with self._states_lock:
             states = self._states.get(kb.name)
             if states is None or states.folder != kb.directory / "passage_states":
@@ -412,10 +417,10 @@ class RagService:
     def prune_passage_states(self, kb: KnowledgeBase) -> int:
         """Remove the passage states of chunks the knowledge base no longer holds (no
         model needed: any states on disk, whether or not they are on now)."""
-        states = kb.passage_states(self.settings.passage_states_max_mb << 20)
+        states = self._state_store(kb)
         if not states.folder.is_dir():
             return 0
-        return states.keep_only(set(kb.catalog.snapshot_rows(with_vectors=False).ids))
+        return states.keep_only(kb.catalog.chunk_ids())
 
     def stream(
         self,

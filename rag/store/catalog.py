@@ -302,6 +302,10 @@ class Catalog:
             ).fetchone()
         return None if row is None else (ChunkRow(*row[:-1]), str(row[-1]))
 
+    def chunk_ids(self) -> set[int]:
+        with self.connect() as db:
+            return {int(r[0]) for r in db.execute("SELECT id FROM chunks")}
+
     def count_chunks(self) -> int:
         with self.connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -47,7 +47,7 @@ class LlamaCppChatModel:
             )
         self.model_id = model_id or model_path.name
         self._model_path = model_path
-        self._model_hash: str | None = None
+        self._identity: str | None = None  # what states are keyed by, made once
         self._repack = repack
         # One context, one generation at a time; the server queues requests in front.
         self._lock = threading.Lock()
@@ -63,7 +63,7 @@ class LlamaCppChatModel:
             yield from self._greedy(messages, how)
             return
         cancel = how.cancel
-        with self._lock, self._abort_on(cancel):
+        with self._lock, self._abort_on(cancel), self._errors(cancel):
             how.check()
             # llama-cpp-python keeps its own account of what the cache holds
             self.decoder.forget()
@@ -80,10 +80,6 @@ class LlamaCppChatModel:
                     if isinstance(piece, str) and piece:
                         yield piece
                     how.check()
-            except RuntimeError as exc:  # llama_decode returned 2: our abort callback
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled from exc
-                raise LLMError(f"llama.cpp failed: {exc}") from exc
             finally:
                 close = getattr(chunks, "close", None)
                 if close:
@@ -127,12 +123,12 @@ class LlamaCppChatModel:
     def read_passages(self, prompt: PassagePrompt, states: StateCache) -> int:
         parts = self._parts(prompt)
         with self._lock, self._errors(None):
-            self.decoder.hold_only(parts.prefix)
-            before = sum(
-                states.has(c, self._state_key(parts, i)) for i, c in enumerate(prompt.chunk_ids)
-            )
-            self._states(parts, prompt.chunk_ids, states)
-            return len(prompt.chunk_ids) - before
+            keys = [self._state_key(parts, i) for i in range(len(prompt.chunk_ids))]
+            missing = [i for i, c in enumerate(prompt.chunk_ids) if not states.has(c, keys[i])]
+            if missing:  # stored states are not read: a build over a kept store reads no file
+                self.decoder.hold_only(parts.prefix)
+                self._read_and_store(parts, missing, prompt.chunk_ids, keys, states)
+            return len(missing)
 
     def _states(
         self, parts: PromptParts, chunk_ids: Sequence[int], states: StateCache
@@ -142,31 +138,41 @@ class LlamaCppChatModel:
         keys = [self._state_key(parts, i) for i in range(len(chunk_ids))]
         found = [states.get(c, k) for c, k in zip(chunk_ids, keys, strict=True)]
         missing = [i for i, state in enumerate(found) if state is None]
-        if missing:
-            texts = [parts.passages[i][1] for i in missing]
-            read = self.decoder.read_alone(texts, len(parts.prefix))
-            for i, state in zip(missing, read, strict=True):
-                found[i] = state
-                try:
-                    states.put(chunk_ids[i], keys[i], state)
-                except OSError as exc:  # a full disk costs speed, not the answer
-                    print(f"passage state not stored: {exc}", file=sys.stderr, flush=True)
-        return [state for state in found if state is not None]
+        read = self._read_and_store(parts, missing, chunk_ids, keys, states) if missing else {}
+        return [state if state is not None else read[i] for i, state in enumerate(found)]
+
+    def _read_and_store(
+        self,
+        parts: PromptParts,
+        which: list[int],
+        chunk_ids: Sequence[int],
+        keys: list[str],
+        states: StateCache,
+    ) -> dict[int, bytes]:
+        """Read passages `which` alone (together, in batches) and store their states."""
+        texts = [parts.passages[i][1] for i in which]
+        read = dict(zip(which, self.decoder.read_alone(texts, len(parts.prefix)), strict=True))
+        for i, state in read.items():
+            try:
+                states.put(chunk_ids[i], keys[i], state)
+            except OSError as exc:  # a full disk costs speed, not the answer
+                print(f"passage state not stored: {exc}", file=sys.stderr, flush=True)
+        return read
 
     def _state_key(self, parts: PromptParts, i: int) -> str:
         """Names a passage's state by everything that made it: the model, the context's
         settings, the prefix it was read after and its own tokens."""
-        digest = hashlib.sha256(self._identity().encode())
+        if self._identity is None:
+            self._identity = self._state_identity()
+        digest = hashlib.sha256(self._identity.encode())
         for tokens in (parts.prefix, parts.passages[i][1]):
             digest.update(b"|" + ",".join(map(str, tokens)).encode())
         return digest.hexdigest()[:32]
 
-    def _identity(self) -> str:
+    def _state_identity(self) -> str:
         """The model file's hash (read once) and what else changes a state: the
         bindings' version, the cache's types, the attention kernel, the batch size,
         the weights' layout."""
-        if self._model_hash is None:
-            self._model_hash = _file_hash(self._model_path)
         import llama_cpp
 
         p = self._llm.context_params
@@ -174,7 +180,7 @@ class LlamaCppChatModel:
             k: getattr(p, k, None) for k in ("type_k", "type_v", "flash_attn_type", "n_ubatch")
         }
         return (
-            f"{self._model_hash} llama-cpp-python {llama_cpp.__version__} {knobs} "
+            f"{_file_hash(self._model_path)} llama-cpp-python {llama_cpp.__version__} {knobs} "
             f"repacked {self._repack}"
         )
 
