@@ -29,6 +29,7 @@ _NUMBERED_HEADINGS = [
 ]
 _UNNUMBERED_LEVEL = 5
 _MAX_HEADING_CHARS = 40
+_ENDS_SENTENCE = re.compile(r"[。！？!?]\s*$")
 _NO_HEADING_CHARS = re.compile(r"[。！？；!?;，,：:]")
 _TABLE_CAPTION = re.compile(r"^表\s*\d+")
 _NUMERIC_CELL = re.compile(r"^[-+]?[\d.,%．/~—-]+$")
@@ -166,7 +167,9 @@ def _take_guessed_headings(lines: list[Line], i: int, path: _SectionPath) -> int
             title = title[: first.start()] if first else ""
         if 0 < len(title) <= _MAX_HEADING_CHARS:
             path.push(level, title)
-            return 1 if title == line.text else 0
+            # a numbered sentence ("第3条：访客在3号门登记。") names its section and is
+            # still text: a file of such lines alone would otherwise index nothing
+            return 1 if title == line.text and not _ENDS_SENTENCE.search(title) else 0
         return 0
     if _looks_like_unnumbered_heading(line.text) and _precedes_text(lines, i):
         group = _heading_group(lines, i)

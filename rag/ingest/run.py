@@ -32,7 +32,7 @@ from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
 from rag.types import Chunk, LoadedDocument
 
-CHUNKER_VERSION = "7"  # bump when loading or chunking changes, so the next ingest redoes it
+CHUNKER_VERSION = "8"  # bump when loading or chunking changes, so the next ingest redoes it
 
 
 @dataclass

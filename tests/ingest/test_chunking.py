@@ -36,6 +36,16 @@ def test_section_path_follows_numbered_headings() -> None:
     assert by_text["设立产业引导基金"] == "三、保障措施"
 
 
+def test_numbered_sentences_are_text_not_headings_alone() -> None:
+    """A file whose every line is a numbered sentence loses none of them (it indexed
+    nothing when each line was taken as a heading)."""
+    text = "\n\n".join(f"第{i}节：第{i}号仓库存放备用物资，编号W{i}。" for i in range(1, 40))
+    chunks = chunk_document(text, size=300, overlap=80)
+    covered = "".join(text[c.start : c.end] for c in chunks)
+    assert all(f"编号W{i}。" in covered for i in range(1, 40))
+    assert any(c.section.startswith("第5节") for c in chunks)
+
+
 def test_heading_levels() -> None:
     assert numbered_heading_level("第四章 打造优势突出的现代产业新体系") == 1
     assert numbered_heading_level("第一节 发展基础") == 2
