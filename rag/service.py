@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rag.answer.pipeline import AnswerPipeline, AnswerSettings, Prompts
 from rag.answer.question import check_question
@@ -24,6 +24,7 @@ from rag.errors import KnowledgeBaseError
 from rag.ingest.loaders import load_document
 from rag.ingest.ocr import PageReader
 from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
+from rag.ingest.uploads import FileResult, index_received, receive_all
 from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel, PassageReader
 from rag.retrieve.hybrid import FusionWeights, HybridRetriever
@@ -39,6 +40,7 @@ from rag.store.knowledge_base import (
     validate_kb_name,
 )
 from rag.store.passage_states import PassageStates
+from rag.store.uploads import FILES, Received, UploadFolder
 
 if TYPE_CHECKING:
     from rag.evaluation.calibration import Calibration
@@ -67,6 +69,7 @@ class RagService:
         self._translations: dict[tuple[str, str], str] = {}
         self._states: dict[str, PassageStates] = {}
         self._states_lock = threading.Lock()
+        self._upload_locks: dict[str, threading.Lock] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -222,12 +225,108 @@ class RagService:
                 progress=progress,
                 ocr=self.page_reader(progress, new),
             )
+            if (final / FILES).is_dir():  # uploads live in the folder being replaced
+                os.replace(final / FILES, staging / FILES)
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)
             os.replace(staging, final)
         shutil.rmtree(trash, ignore_errors=True)
         self._retrievers.pop(name, None)
         return report
+
+    # ------------------------------------------------------------------ managing
+
+    def create_kb(self, name: str) -> KnowledgeBaseInfo:
+        """An empty knowledge base, answerable (with nothing) at once."""
+        name = validate_kb_name(name)
+        if name in self.knowledge_bases():
+            raise KnowledgeBaseError(
+                f"知识库 {name!r} 已存在", f"knowledge base {name!r} already exists"
+            )
+        KnowledgeBase.open(self.settings, name)  # its catalog is made on opening
+        return self.kb_info(name)
+
+    def delete_kb(self, name: str) -> None:
+        """Remove a knowledge base with its index, states and uploaded files. Moved
+        aside under its write lock first, so an ingest into it waits and then fails
+        cleanly instead of writing into a half-deleted folder."""
+        knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(name))
+        trash = side_folder(self.settings.index_dir, knowledge_base.name, "old")
+        with knowledge_base.write_lock():
+            os.replace(knowledge_base.directory, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        self._retrievers.pop(knowledge_base.name, None)
+        with self._states_lock:
+            self._states.pop(knowledge_base.name, None)
+
+    def upload_folder(self, kb: str | None = None) -> UploadFolder:
+        return UploadFolder(
+            self.settings.kb_dir(self.require_kb(kb)) / FILES, self.settings.max_upload_bytes
+        )
+
+    def receive_uploads(
+        self, files: Sequence[tuple[str, BinaryIO]], kb: str | None = None
+    ) -> list[Received | FileResult]:
+        """Copy uploaded files into the knowledge base's folder (fast); `index_uploads`
+        then indexes them (slow)."""
+        if len(files) > self.settings.max_upload_files:
+            raise KnowledgeBaseError(
+                f"一次最多上传 {self.settings.max_upload_files} 个文件",
+                f"at most {self.settings.max_upload_files} files an upload (RAG_MAX_UPLOAD_FILES)",
+            )
+        return receive_all(files, self.upload_folder(kb))
+
+    def index_uploads(
+        self, received: Sequence[Received | FileResult], kb: str | None = None
+    ) -> Iterator[FileResult]:
+        """Index received files one at a time, yielding "indexing" and then each one's
+        result; one upload at a time per knowledge base (a second waits)."""
+        name = self.require_kb(kb)
+        folder = self.upload_folder(name)
+        catalog = KnowledgeBase.open_existing(self.settings, name).catalog
+        with self._upload_lock(name):
+            yield from index_received(
+                received,
+                folder,
+                catalog,
+                lambda path: self.ingest([path], name, progress=False),
+            )
+
+    def _upload_lock(self, kb: str) -> threading.Lock:
+        with self._states_lock:
+            return self._upload_locks.setdefault(kb, threading.Lock())
+
+    def delete_document(self, doc_id: int, kb: str | None = None) -> DocumentInfo:
+        """Remove a document from the index, and its file when it was uploaded."""
+        name = self.kb_name(kb)
+        knowledge_base = KnowledgeBase.open_existing(self.settings, name)
+        doc = knowledge_base.catalog.document(doc_id)
+        if doc is None:
+            raise KnowledgeBaseError(
+                f"知识库 {name!r} 里没有编号为 {doc_id} 的文档",
+                f"knowledge base {name!r} has no document {doc_id}",
+            )
+        self.remove(Path(doc.path), name)
+        folder = self.upload_folder(name)
+        if folder.holds(Path(doc.path)):
+            folder.delete(Path(doc.path))
+        return doc
+
+    def reindex(self, kb: str | None = None, progress: bool = True) -> IngestReport:
+        """Read every document again from its file and swap the new index in (the old
+        one answers meanwhile). Refused while any document's file is gone: re-indexing
+        would lose it."""
+        name = self.require_kb(kb)
+        docs = KnowledgeBase.open_existing(self.settings, name).catalog.documents()
+        gone = [d.path for d in docs if not Path(d.path).is_file()]
+        if gone:
+            raise KnowledgeBaseError(
+                f"这些文档的原文件已不在，重建索引会丢失它们：{', '.join(gone[:5])}；"
+                "请先恢复文件或删除这些文档",
+                f"the files of these documents are gone, and re-indexing would lose them:"
+                f" {', '.join(gone[:5])}; restore them or delete the documents first",
+            )
+        return self.ingest([Path(d.path) for d in docs], name, rebuild=True, progress=progress)
 
     def remove(self, path: Path, kb: str | None = None) -> bool:
         name = self.kb_name(kb)

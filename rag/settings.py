@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_000_000
     # When set, the API, the widget and the chat UI want this token (Bearer, ?token=)
     access_token: str | None = None
+    # Changing knowledge bases (create, upload, delete, re-index) wants this token when
+    # it is set (X-Admin-Token or Bearer); when it is not, only this machine may change them
+    admin_token: str | None = None
+    max_upload_bytes: int = 50_000_000  # a file; an upload's request may hold many
+    max_upload_files: int = 20  # in one request
     # Pages allowed to embed the widget or call the API (CSP frame-ancestors and CORS);
     # "*" in a port or host part matches anything there
     embed_origins: list[str] = ["http://localhost:*", "http://127.0.0.1:*"]

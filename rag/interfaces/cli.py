@@ -75,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
         "states", help="read every passage once and keep its model state (RAG_PASSAGE_STATES)"
     )
     p.add_argument("name")
+    p = kb.add_parser("create", help="an empty knowledge base, to ingest or upload into")
+    p.add_argument("name")
+    p = kb.add_parser("remove", help="delete a knowledge base: its index, states and uploads")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = kb.add_parser("docs", help="its documents: id, type, chunks, size, indexed, title")
+    p.add_argument("name")
+    p = kb.add_parser("reindex", help="read every document again and swap the new index in")
+    p.add_argument("name")
     p = kb.add_parser("show", help="documents, chunks, switches and calibration of one")
     p.add_argument("name")
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
@@ -139,6 +148,17 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return _kb_states(service, args.name)
     if args.kb_command == "show":
         return _kb_show(service, args.name)
+    if args.kb_command == "create":
+        service.create_kb(args.name)
+        print(f"created {args.name}; add documents with `rag ingest --kb {args.name} PATH`")
+        return 0
+    if args.kb_command == "remove":
+        return _kb_remove(service, args.name, args.yes)
+    if args.kb_command == "docs":
+        return _kb_docs(service, args.name)
+    if args.kb_command == "reindex":
+        print(f"{args.name}: {service.reindex(args.name).summary()}")
+        return 0
     if args.kb_command == "set":
         service.set_kb_option(args.name, "ocr", args.ocr == "on")
         return _kb_list(service)
@@ -309,6 +329,37 @@ def _kb_states(service: RagService, name: str) -> int:
     read, chunks = service.build_passage_states(name, progress=True)
     info = service.kb_info(name)
     print(f"{name}: {info.passage_states} of {chunks} passages have a state ({read} read now)")
+    return 0
+
+
+def _kb_remove(service: RagService, name: str, yes: bool) -> int:
+    info = service.kb_info(name)
+    if not yes:
+        if not sys.stdin.isatty():
+            print(
+                f"error: removing {name!r} needs --yes when not asked at a terminal",
+                file=sys.stderr,
+            )
+            return 2
+        answer = input(f"Delete {name!r} with its {info.documents} documents? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return 1
+    service.delete_kb(name)
+    print(f"removed {name}")
+    return 0
+
+
+def _kb_docs(service: RagService, name: str) -> int:
+    docs = service.documents(name)
+    if not docs:
+        print(f"{service.kb_name(name)} has no documents yet")
+    for d in docs:
+        size = d.file_size()
+        shown = "gone" if size is None else f"{size:,} B"
+        print(
+            f"{d.id}\t{d.loader}\t{d.chunks} chunks\t{shown}\t{d.ingested_at}\t{d.name}\t{d.title}"
+        )
     return 0
 
 

@@ -72,11 +72,32 @@ class DocumentInfo:
     chunks: int
     chars: int
     title: str
+    loader: str = ""  # what read it: "pdf", "docx", "html", "text", ...
+    ingested_at: str = ""  # ISO 8601, UTC
 
     @property
     def complete(self) -> bool:
         """False while its chunks are being written, or after an ingest killed mid-way."""
         return not self.content_hash.startswith(PARTIAL)
+
+    def file_size(self) -> int | None:
+        """The bytes of its file now; None when the file is gone."""
+        try:
+            return Path(self.path).stat().st_size
+        except OSError:
+            return None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "type": self.loader,
+            "bytes": self.file_size(),
+            "chunks": self.chunks,
+            "indexed_at": self.ingested_at,
+            "complete": self.complete,
+        }
 
 
 @dataclass(frozen=True)
@@ -247,10 +268,13 @@ class Catalog:
         with self.connect() as db:
             rows = db.execute(
                 "SELECT d.id, d.path, d.name, d.content_hash, d.pipeline,"
-                " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), length(d.text), d.title"
-                " FROM documents d ORDER BY d.path"
+                " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), length(d.text), d.title,"
+                " d.loader, d.ingested_at FROM documents d ORDER BY d.path"
             ).fetchall()
         return [DocumentInfo(*row) for row in rows]
+
+    def document(self, doc_id: int) -> DocumentInfo | None:
+        return next((d for d in self.documents() if d.id == doc_id), None)
 
     def find_document(self, path: str) -> DocumentInfo | None:
         return next((d for d in self.documents() if d.path == path), None)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from rag.interfaces.server.api import build_api
 from rag.interfaces.server.gate import AnswerGate
+from rag.interfaces.server.kb_api import UPLOAD_PATH, build_kb_api
 from rag.interfaces.server.pages import build_pages
 from rag.interfaces.server.security import (
     AccessTokenMiddleware,
@@ -52,6 +53,7 @@ def create_app(
         return RedirectResponse("/chat/")
 
     app.include_router(build_api(service, gate))
+    app.include_router(build_kb_api(service))
     app.include_router(build_pages(settings))
     if chat_ui:
         import gradio as gr
@@ -78,8 +80,16 @@ def create_app(
 
     # The last added runs first: CORS answers preflights and labels even refusals, and
     # every response, a 401 or 413 too, carries the security headers
-    app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        AccessTokenMiddleware, token=settings.access_token, admin_token=settings.admin_token
+    )
+    # an upload may hold several files of up to max_upload_bytes; each is checked alone
+    upload_bytes = settings.max_upload_bytes * settings.max_upload_files + (1 << 20)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        larger={UPLOAD_PATH: max(upload_bytes, settings.max_request_bytes)},
+    )
     app.add_middleware(SecurityHeadersMiddleware, origins=settings.embed_origins)
     app.add_middleware(
         CORSMiddleware,

@@ -68,17 +68,23 @@ class _TooLarge(Exception):
 class BodyLimitMiddleware:
     """413 for a body over the limit, whether it says its length or streams it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        # paths (regular expressions) allowed bigger bodies: uploads
+        self.larger = [(re.compile(p), n) for p, n in (larger or {}).items()]
+
+    def limit(self, path: str) -> int:
+        return next((n for p, n in self.larger if p.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         seen = 0
         too_large = refused = False
@@ -87,7 +93,7 @@ class BodyLimitMiddleware:
             nonlocal seen, too_large
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 too_large = True
                 raise _TooLarge
             return message
@@ -99,22 +105,19 @@ class BodyLimitMiddleware:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
         except _TooLarge:
             if not refused:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         await _send_json(
             send,
             413,
-            {
-                "error": f"请求太大：上限 {self.max_bytes} 字节。"
-                f" (Request body over {self.max_bytes} bytes.)"
-            },
+            {"error": f"请求太大：上限 {limit} 字节。 (Request body over {limit} bytes.)"},
         )
 
 
@@ -123,9 +126,10 @@ class AccessTokenMiddleware:
     `token` query parameter (an iframe or link cannot send headers) or the cookie that
     such a link leaves behind, so the chat UI's own requests carry it too."""
 
-    def __init__(self, app: ASGIApp, token: str | None):
+    def __init__(self, app: ASGIApp, token: str | None, admin_token: str | None = None):
         self.app = app
         self.token = token
+        self.admin_token = admin_token  # an admin may do all a reader may
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not self.token:
@@ -139,7 +143,13 @@ class AccessTokenMiddleware:
         if self._valid(via_query):
             await self.app(scope, receive, self._set_cookie(send))
             return
-        if self._valid(_header_token(scope)) or self._valid(_cookie_token(scope)):
+        admin = dict(scope["headers"]).get(b"x-admin-token", b"").decode("latin-1") or None
+        if (
+            self._valid(_header_token(scope))
+            or self._valid(_cookie_token(scope))
+            or self._valid(admin, self.admin_token)
+            or self._valid(_header_token(scope), self.admin_token)
+        ):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -154,10 +164,12 @@ class AccessTokenMiddleware:
             },
         )
 
-    def _valid(self, candidate: str | None) -> bool:
-        assert self.token is not None
-        return candidate is not None and hmac.compare_digest(
-            candidate.encode(), self.token.encode()
+    def _valid(self, candidate: str | None, token: str | None = None) -> bool:
+        token = token or self.token
+        return (
+            candidate is not None
+            and token is not None
+            and hmac.compare_digest(candidate.encode(), token.encode())
         )
 
     def _set_cookie(self, send: Send) -> Send:
