@@ -60,10 +60,12 @@ def create_app(
 
         @app.post("/chat/gradio_api/upload", include_in_schema=False)
         def no_uploads() -> JSONResponse:
-            # The chat has no file input; Gradio's own upload route would otherwise
-            # write any number of files into its temp folder, token or not.
+            # The knowledge-base panel uploads through /api/kb/{kb}/documents, with its
+            # checks; Gradio's own upload route would write any number of files into its
+            # temp folder, token or not.
             return JSONResponse(
-                {"error": "聊天界面不接收文件上传；请用 `rag ingest` 添加文档。"}, status_code=403
+                {"error": "请在“知识库管理”里上传，或用 POST /api/kb/{kb}/documents。"},
+                status_code=403,
             )
 
         from rag.interfaces.server.chat_ui import CSS, build_chat_ui

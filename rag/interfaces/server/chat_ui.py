@@ -23,47 +23,12 @@ from rag.interfaces.server.answers import (
     history_from_messages,
     validate,
 )
+from rag.interfaces.server.chat_text import LANGUAGES, TEXT, as_markdown_text, escape
 from rag.interfaces.server.gate import AnswerGate
+from rag.interfaces.server.kb_panel import build_kb_panel
 from rag.service import RagService
-from rag.types import Done, Failed, Queued, Replace, Started, Token
+from rag.types import Done, Failed, Queued, Reading, Replace, Started, Token
 
-TEXT = {
-    "zh": {
-        "title": "## 本地知识库问答",
-        "language": "界面语言",
-        "kb": "知识库",
-        "chat": "对话",
-        "placeholder": "输入关于文档的问题",
-        "send": "发送",
-        "new": "新对话",
-        "examples": "可以这样问（助手从知识库的原文写出并验证过）",
-        "sources": "引用来源",
-        "no_sources": "回答引用的原文会显示在这里。",
-        "read": "阅读上下文",
-        "page": "第 {} 页",
-        "queued": "⏳ 排队中：前面还有 {ahead} 个请求，请稍候…",
-        "thinking": "🔎 正在检索资料并生成回答…",
-        "empty_chat": "问一个关于知识库文档的问题，回答里的 [n] 可以点开原文。",
-    },
-    "en": {
-        "title": "## Local knowledge-base Q&A",
-        "language": "Interface language",
-        "kb": "Knowledge base",
-        "chat": "Chat",
-        "placeholder": "Ask a question about the documents",
-        "send": "Send",
-        "new": "New conversation",
-        "examples": "Try asking (written from the documents and checked by the assistant)",
-        "sources": "Sources",
-        "no_sources": "The passages an answer cites appear here.",
-        "read": "Read the context",
-        "page": "p. {}",
-        "queued": "⏳ Queued: {ahead} request(s) ahead of you…",
-        "thinking": "🔎 Searching the documents and writing the answer…",
-        "empty_chat": "Ask about the documents; click an [n] in an answer to open its source.",
-    },
-}
-LANGUAGES = {"中文": "zh", "English": "en"}
 CSS = """
 #sources mark { background: #ffe58f; padding: 0 2px; }
 #sources .src { border-left: 3px solid #b22222; padding: 4px 8px; margin: 8px 0; }
@@ -104,30 +69,6 @@ def render_answer(text: str, citations: list[dict[str, Any]], kb: str) -> str:
     return "".join(out)
 
 
-_URL = re.compile(r"(?:https?|ftp|file)://[^\s<>\"'`）】」，。]+|www\.[^\s<>\"'`）】」，。]+", re.I)
-# Markdown that could load or link something: ![x](u), [x](u), [x]: u
-_LINK_SYNTAX = re.compile(r"([\\\[\]!])")
-
-
-def as_markdown_text(text: str) -> str:
-    """Text from a document, the model or a user, for a Markdown view, shown as text:
-    HTML escaped (a <script> shows as text), no Markdown image or link (a document's
-    ![](http://host/pixel.png) must not make the browser fetch it), and a web address as
-    code: readable and copyable, not a link."""
-    out, pos = [], 0
-    for match in _URL.finditer(text):
-        out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos : match.start()])))
-        out.append("`" + escape(match.group(0).replace("`", "%60")) + "`")
-        pos = match.end()
-    out.append(_LINK_SYNTAX.sub(r"\\\1", escape(text[pos:])))
-    return "".join(out)
-
-
-def escape(text: str) -> str:
-    """Text for an HTML view (the sources panel)."""
-    return html.escape(text, quote=False)
-
-
 def source_name(c: dict[str, Any], lang: str) -> str:
     """The document's title with its file beside it, then the page:
     "Title (file.pdf) · p. 4"."""
@@ -158,6 +99,24 @@ def render_sources(service: RagService, kb: str, citations: list[dict[str, Any]]
             f"{t['read']}</a></div>"
         )
     return f"<h4>{t['sources']}</h4>" + "".join(items)
+
+
+READING_CHARS = 160  # of each passage shown while the answer is written
+
+
+def render_reading(event: Reading, lang: str) -> str:
+    """The passages the model reads, before it answers: title, section, their start."""
+    items = []
+    for p in event.to_json():
+        text = str(p["text"])
+        excerpt = text[:READING_CHARS] + ("…" if len(text) > READING_CHARS else "")
+        items.append(
+            f'<div class="src reading">'
+            f'<div class="src-head">[{p["n"]}] {escape(source_name(p, lang))}</div>'
+            f'<div class="src-section">{escape(str(p["section"]))}</div>'
+            f"<blockquote>{escape(excerpt)}</blockquote></div>"
+        )
+    return f"<h4>{TEXT[lang]['reading']}</h4>" + "".join(items)
 
 
 def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
@@ -200,6 +159,8 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                         reply["content"] = TEXT[lang]["queued"].format(ahead=position)
                     case Started():
                         reply["content"] = TEXT[lang]["thinking"]
+                    case Reading():
+                        sources = render_reading(event, lang)
                     case Token(piece):
                         text += piece
                         reply["content"] = as_markdown_text(text)
@@ -219,7 +180,8 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                 yield chat, history, gr.update(), sources
 
     def switch_language(lang_label: str) -> tuple[Any, ...]:
-        t = TEXT[LANGUAGES.get(lang_label, "zh")]
+        lang = LANGUAGES.get(lang_label, "zh")
+        t = TEXT[lang]
         return (
             gr.update(value=t["title"]),
             gr.update(label=t["language"]),
@@ -229,6 +191,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
             gr.update(value=t["send"]),
             gr.update(value=t["new"]),
             gr.update(value=f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>"),
+            *panel.relabel(lang),
         )
 
     def ask_api(question: str, kb: str = "") -> dict[str, Any]:
@@ -268,8 +231,14 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                     placeholder=t["empty_chat"],
                     buttons=["copy"],
                 )
+                # one line that grows: Gradio sends on Enter and leaves Shift+Enter to the
+                # text box (a new line), as the widget does; from two lines on it is reversed
                 question = gr.Textbox(
-                    show_label=False, placeholder=t["placeholder"], lines=2, elem_id="question"
+                    show_label=False,
+                    placeholder=t["placeholder"],
+                    lines=1,
+                    max_lines=8,
+                    elem_id="question",
                 )
                 with gr.Row():
                     send = gr.Button(t["send"], variant="primary", elem_id="send")
@@ -286,6 +255,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
                 sources = gr.HTML(
                     f"<h4>{t['sources']}</h4><p>{t['no_sources']}</p>", elem_id="sources"
                 )
+        panel = build_kb_panel(service, kb, language, default_lang)
         history = gr.State([])
 
         outputs = [chatbot, history, question, sources]
@@ -308,7 +278,7 @@ def build_chat_ui(service: RagService, gate: AnswerGate) -> gr.Blocks:
         language.change(
             switch_language,
             [language],
-            [title, language, kb, chatbot, question, send, new, sources],
+            [title, language, kb, chatbot, question, send, new, sources, *panel.components()],
             queue=False,
             api_visibility="private",
         )

@@ -42,21 +42,28 @@ def change_refused(request: Request, settings: Settings) -> JSONResponse | None:
     origin = request.headers.get("origin")
     if site == "cross-site" or (origin and origin.split("://", 1)[-1] != request.url.netloc):
         return error(403, "不接受来自其他网站页面的管理请求。 (Not from another site's page.)")
+    given = request.headers.get("x-admin-token") or _bearer(request)
+    host = request.client.host if request.client else ""
+    if reason := why_not_change(host, given, settings):
+        return error(401 if settings.admin_token else 403, reason)
+    return None
+
+
+def why_not_change(host: str, given_token: str | None, settings: Settings) -> str | None:
+    """None if a client at `host` showing `given_token` may change knowledge bases; else
+    what to do about it. The chat's panel asks the same."""
     if settings.admin_token:
-        given = request.headers.get("x-admin-token") or _bearer(request)
-        if given and hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+        if given_token and hmac.compare_digest(given_token.encode(), settings.admin_token.encode()):
             return None
-        return error(
-            401,
+        return (
             "需要管理令牌：请求头 X-Admin-Token 或 Authorization: Bearer。"
-            " (Changing knowledge bases needs the admin token.)",
+            " (Changing knowledge bases needs the admin token.)"
         )
-    if _loopback(request.client.host if request.client else ""):
+    if _loopback(host):
         return None
-    return error(
-        403,
+    return (
         "只有本机可以管理知识库；要从其他机器管理，请设置 RAG_ADMIN_TOKEN。"
-        " (Only this machine may change knowledge bases unless RAG_ADMIN_TOKEN is set.)",
+        " (Only this machine may change knowledge bases unless RAG_ADMIN_TOKEN is set.)"
     )
 
 
