@@ -207,8 +207,9 @@ class Answer:
 
 
 # ------------------------------------------------------------------ answer events
-# queued* -> started -> (token | replace)* -> done, or failed at any point. The pipeline
-# makes Token, Replace and Done; the server's queue adds Queued, Started and Failed.
+# queued* -> started -> reading -> (token | replace)* -> done, or failed at any point. The
+# pipeline makes Reading, Token, Replace and Done; the server's queue adds Queued, Started
+# and Failed. Front ends ignore events they do not show.
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,30 @@ class Queued:
 @dataclass(frozen=True)
 class Started:
     pass
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The passages the model is given, as soon as retrieval has chosen them (tens of
+    milliseconds): something to read while the answer is written."""
+
+    passages: tuple[Passage, ...]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "n": p.n,
+                "chunk_id": p.hit.chunk_id,
+                "source": p.hit.source,
+                "title": p.hit.title,
+                "section": p.hit.section,
+                "page": p.hit.page_at(p.start - p.hit.start),
+                "start": p.start,
+                "end": p.end,
+                "text": p.text,
+            }
+            for p in self.passages
+        ]
 
 
 @dataclass(frozen=True)
@@ -245,4 +270,4 @@ class Failed:
     error: RagError
 
 
-AnswerEvent = Queued | Started | Token | Replace | Done | Failed
+AnswerEvent = Queued | Started | Reading | Token | Replace | Done | Failed

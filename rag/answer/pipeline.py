@@ -42,6 +42,7 @@ from rag.types import (
     Citation,
     Done,
     Passage,
+    Reading,
     Replace,
     SearchHit,
     Token,
@@ -186,6 +187,7 @@ class AnswerPipeline:
         hits = self.retriever.search(standalone, self.settings.passages)
         mark("retrieve_ms")
         passages = self.choose(hits, standalone)
+        yield Reading(tuple(sorted(passages, key=lambda p: p.n)))
         language = answer_language(question)
         evidence = self.evidence(standalone, passages)
 

@@ -25,7 +25,17 @@ import anyio
 from rag.errors import Cancelled, InternalError, QueueClosedError, QueueFullError, RagError
 from rag.interfaces.server.gate import AnswerGate, Ticket
 from rag.service import RagService
-from rag.types import AnswerEvent, ChatMessage, Done, Failed, Queued, Replace, Started, Token
+from rag.types import (
+    AnswerEvent,
+    ChatMessage,
+    Done,
+    Failed,
+    Queued,
+    Reading,
+    Replace,
+    Started,
+    Token,
+)
 
 log = logging.getLogger("rag.server")
 
@@ -174,6 +184,8 @@ def event_json(event: AnswerEvent, language: str = "zh") -> dict[str, Any]:
             return {"type": "queued", "position": position}
         case Started():
             return {"type": "started"}
+        case Reading():
+            return {"type": "reading", "passages": event.to_json()}
         case Token(text):
             return {"type": "token", "text": text}
         case Replace(text, withdrawn):

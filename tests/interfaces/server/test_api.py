@@ -44,6 +44,12 @@ def test_ask_streams_tokens_then_the_citations(client: TestClient) -> None:
     assert kinds[0] == "started" and kinds[-1] == "done"
     assert kinds.count("token") > 1  # arrived in pieces
     done = stream[-1]
+    # the passages come first, before the model has written a word
+    assert kinds.index("reading") < kinds.index("token")
+    reading = stream[kinds.index("reading")]["passages"]
+    assert [p["n"] for p in reading] == list(range(1, len(reading) + 1))
+    assert reading[0]["source"] and reading[0]["text"]
+    assert {c["chunk_id"] for c in done["citations"]} <= {p["chunk_id"] for p in reading}
     assert "".join(e["text"] for e in stream if e["type"] == "token").strip() == done["answer"]
     assert done["refused"] is False
     [citation] = done["citations"]

@@ -13,6 +13,7 @@ import pytest
 
 from rag.interfaces.server.app import create_app
 from rag.interfaces.server.gate import AnswerGate
+from rag.service import RagService
 from rag.settings import Settings
 from tests.interfaces.server.browser import wait_for_js
 from tests.interfaces.server.conftest import (
@@ -344,3 +345,36 @@ def test_suggested_questions_are_offered_as_text_and_asked_on_a_click(
     wait_for_js(page, "document.querySelector('#question textarea').value.length > 0")
     assert page.input_value("#question textarea") == SUGGESTED
     page.screenshot(path=str(screenshots / "suggestions-chat-ui.png"))
+
+
+def test_enter_sends_and_shift_enter_makes_a_new_line(live: LiveServer, page: Any) -> None:
+    page.goto(live.url + "/chat/")
+    box = page.locator("#question textarea")
+    box.click()
+    box.type("示范区新建")
+    box.press("Shift+Enter")
+    box.type("多少个5G基站？")
+    assert box.input_value() == "示范区新建\n多少个5G基站？"
+    assert page.locator("#chat .message-row").count() == 0  # not sent yet
+    box.press("Enter")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    assert "多少个5G基站" in page.locator("#chat .message-row").first.inner_text()
+    assert box.input_value() == ""
+
+
+def test_the_passages_being_read_show_before_the_answer(settings: Settings, page: Any) -> None:
+    from tests.fakes.chat_model import FakeChatModel
+    from tests.fakes.embedder import HashingEmbedder
+    from tests.interfaces.server.conftest import FAKE_ANSWER
+
+    service = RagService(settings, HashingEmbedder(), FakeChatModel(FAKE_ANSWER, prompt_s=3))
+    service.ingest(progress=False)
+    with LiveServer(create_app(service)) as server:
+        page.goto(server.url + "/chat/")
+        page.fill("#question textarea", "示范区新建多少个5G基站？")
+        page.click("#send")
+        wait_for_js(page, "!!document.querySelector('#sources .reading')", timeout=2500)
+        assert "plan.txt" in page.locator("#sources").inner_text()
+        assert page.locator("#sources mark").count() == 0  # not answered yet
+        page.wait_for_selector("#sources mark", timeout=30_000)
+        assert page.locator("#sources .reading").count() == 0  # the cited ones now
