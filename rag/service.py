@@ -23,7 +23,14 @@ from rag.answer.question import check_question
 from rag.errors import KnowledgeBaseError
 from rag.ingest.loaders import load_document
 from rag.ingest.ocr import PageReader
-from rag.ingest.run import ChunkingSettings, IngestLimits, IngestReport, ingest, remove
+from rag.ingest.run import (
+    ChunkingSettings,
+    Embedded,
+    IngestLimits,
+    IngestReport,
+    ingest,
+    remove,
+)
 from rag.ingest.uploads import FileResult, index_received, receive_all
 from rag.models.embeddings.base import Embedder
 from rag.models.llm.base import ChatModel, PassageReader
@@ -172,6 +179,7 @@ class RagService:
         *,
         rebuild: bool = False,
         progress: bool = True,
+        embedded: Embedded | None = None,
     ) -> IngestReport:
         name = self.kb_name(kb)
         paths = paths or [self.settings.corpus_dir]
@@ -189,6 +197,7 @@ class RagService:
             batch_size=self.settings.embedding_batch_size * 2,
             progress=progress,
             ocr=self.page_reader(progress, knowledge_base),
+            embedded=embedded,
         )
         self.prune_passage_states(knowledge_base)  # a replaced document's chunks are gone
         return report
@@ -277,19 +286,24 @@ class RagService:
         return receive_all(files, self.upload_folder(kb))
 
     def index_uploads(
-        self, received: Sequence[Received | FileResult], kb: str | None = None
-    ) -> Iterator[FileResult]:
-        """Index received files one at a time, yielding "indexing" and then each one's
-        result; one upload at a time per knowledge base (a second waits)."""
+        self,
+        received: Sequence[Received | FileResult],
+        kb: str | None = None,
+        notify: Callable[[FileResult], None] = lambda _: None,
+    ) -> list[FileResult]:
+        """Index received files one at a time, telling `notify` how each goes ("indexing"
+        with its chunks embedded so far, then its result); one upload at a time per
+        knowledge base (a second waits)."""
         name = self.require_kb(kb)
         folder = self.upload_folder(name)
         catalog = KnowledgeBase.open_existing(self.settings, name).catalog
         with self._upload_lock(name):
-            yield from index_received(
+            return index_received(
                 received,
                 folder,
                 catalog,
-                lambda path: self.ingest([path], name, progress=False),
+                lambda path, embedded: self.ingest([path], name, progress=False, embedded=embedded),
+                notify,
             )
 
     def _upload_lock(self, kb: str) -> threading.Lock:

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +32,11 @@ from rag.text.instructions import instruction_spans
 from rag.text.tokens import tokenize
 from rag.types import Chunk, LoadedDocument
 
-CHUNKER_VERSION = "8"  # bump when loading or chunking changes, so the next ingest redoes it
+CHUNKER_VERSION = "8"
+# told, as a file's chunks are embedded, how many of how many are done
+Embedded = Callable[
+    [Path, int, int], None
+]  # bump when loading or chunking changes, so the next ingest redoes it
 
 
 @dataclass
@@ -184,6 +188,7 @@ def ingest(
     batch_size: int = 32,
     progress: bool = True,
     ocr: PageReader | None = None,
+    embedded: Embedded | None = None,
 ) -> IngestReport:
     """Index files and folders; `ocr` reads scanned pages and images (None refuses them).
 
@@ -192,7 +197,7 @@ def ingest(
     OCR'd page costs little extra time.
     """
     report = IngestReport()
-    file = FileIngest(kb, embedder, chunking, limits, batch_size, progress, ocr)
+    file = FileIngest(kb, embedder, chunking, limits, batch_size, progress, ocr, embedded)
     with kb.write_lock(), ThreadPoolExecutor(1, thread_name_prefix="load") as loader:
         kb.check_embedder(embedder, claim=True)
         files = discover(paths, report, limits)
@@ -288,6 +293,7 @@ class FileIngest:
     batch_size: int
     progress: bool
     ocr: PageReader | None
+    embedded: Embedded | None = None
 
     def changed(self, path: Path, report: IngestReport) -> Changed | None:
         """None (and noted as unchanged) when the knowledge base is up to date with it."""
@@ -357,9 +363,18 @@ class FileIngest:
             disable=not show,
             file=sys.stderr,
         ) as bar:
+            embedded = done
+
+            def counted(n: int) -> None:
+                nonlocal embedded
+                embedded += n
+                bar.update(n)
+                if self.embedded is not None:
+                    self.embedded(path, embedded, len(chunks))
+
             for first in range(done, len(chunks), self.limits.commit_chunks):
                 batch = chunks[first : first + self.limits.commit_chunks]
-                vectors = self._embed(batch, bar)
+                vectors = self._embed(batch, counted)
                 tokens = [" ".join(tokenize(c.context)) for c in batch]
                 self.kb.catalog.add_chunks(doc_id, first, batch, vectors, tokens)
                 if show and first == done and todo > self.limits.commit_chunks:
@@ -370,12 +385,12 @@ class FileIngest:
                         file=sys.stderr,
                     )
 
-    def _embed(self, chunks: list[Chunk], bar: tqdm) -> np.ndarray:
+    def _embed(self, chunks: list[Chunk], counted: Callable[[int], None]) -> np.ndarray:
         parts = []
         for i in range(0, len(chunks), self.batch_size):
             batch = [c.context for c in chunks[i : i + self.batch_size]]
             parts.append(self.embedder.embed_passages(batch))
-            bar.update(len(batch))
+            counted(len(batch))
         return np.vstack(parts)
 
 

@@ -5,14 +5,14 @@ stream read these results as they come)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from rag.errors import RagError
 from rag.ingest.loaders import LOADERS, PAGED_LOADERS, is_supported
-from rag.ingest.run import IngestReport
+from rag.ingest.run import Embedded, IngestReport
 from rag.store.catalog import Catalog
 from rag.store.uploads import Received, UploadFolder, UploadRefused, check_file_name
 
@@ -27,9 +27,10 @@ class FileResult:
     name: str
     status: str
     reason: str = ""
-    chunks: int = 0
+    chunks: int = 0  # indexed; while "indexing", embedded so far
     doc_id: int | None = None
     http_status: int = 200  # what this file alone would get
+    total: int = 0  # while "indexing": the chunks it has to embed
 
     @property
     def final(self) -> bool:
@@ -42,6 +43,7 @@ class FileResult:
             "reason": self.reason,
             "chunks": self.chunks,
             "doc_id": self.doc_id,
+            **({"total": self.total} if self.total else {}),
         }
 
 
@@ -71,35 +73,45 @@ def index_received(
     received: Sequence[Received | FileResult],
     folder: UploadFolder,
     catalog: Catalog,
-    ingest_file: Callable[[Path], IngestReport],
-) -> Iterator[FileResult]:
-    """Index the received files one by one: "indexing", then each file's result."""
+    ingest_file: Callable[[Path, Embedded], IngestReport],
+    notify: Callable[[FileResult], None],
+) -> list[FileResult]:
+    """Index the received files one by one, telling `notify` as each starts ("indexing",
+    then how many of its chunks are embedded) and ends; returns the final results."""
+    results = []
     for item in received:
         if isinstance(item, FileResult):
-            yield item
-            continue
-        same = next(
-            (d for d in catalog.documents() if d.complete and d.content_hash == item.content_hash),
-            None,
-        )
-        if same is not None:
-            folder.discard(item)
-            note = "" if same.name == item.name else f"same content as {same.name}"
-            yield FileResult(item.name, "unchanged", note, same.chunks, same.id)
-            continue
-        yield FileResult(item.name, "indexing")
-        yield _index_one(item, folder, catalog, ingest_file)
+            result = item
+        else:
+            result = _received_one(item, folder, catalog, ingest_file, notify)
+        notify(result)
+        results.append(result)
+    return results
 
 
-def _index_one(
+def _received_one(
     item: Received,
     folder: UploadFolder,
     catalog: Catalog,
-    ingest_file: Callable[[Path], IngestReport],
+    ingest_file: Callable[[Path, Embedded], IngestReport],
+    notify: Callable[[FileResult], None],
 ) -> FileResult:
+    same = next(
+        (d for d in catalog.documents() if d.complete and d.content_hash == item.content_hash),
+        None,
+    )
+    if same is not None:
+        folder.discard(item)
+        note = "" if same.name == item.name else f"same content as {same.name}"
+        return FileResult(item.name, "unchanged", note, same.chunks, same.id)
+    notify(FileResult(item.name, "indexing"))
+
+    def embedded(_: Path, done: int, total: int) -> None:
+        notify(FileResult(item.name, "indexing", chunks=done, total=total))
+
     placed = folder.place(item)
     try:
-        report = ingest_file(placed.path)
+        report = ingest_file(placed.path, embedded)
     except RagError as exc:
         folder.undo(placed)
         return FileResult(item.name, "failed", str(exc), http_status=422)

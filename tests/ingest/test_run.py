@@ -221,3 +221,20 @@ def test_the_next_file_loads_while_this_one_is_embedded(
     assert len(report.added) == 3 and not report.failed
     assert embedder.overlapped[0], "the first file was embedded before the next one loaded"
     assert report.added == sorted(report.added)  # committed in the order of the files
+
+
+def test_embedding_progress_is_told_per_batch(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rag.service import RagService
+    from tests.fakes.embedder import HashingEmbedder
+
+    text = "\n\n".join(
+        f"第{i}段：园区第{i}号仓库存放备用物资，编号W{i}，由专人管理。" for i in range(120)
+    )
+    path = tmp_path / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    service = RagService(settings.model_copy(update={"embedding_batch_size": 4}), HashingEmbedder())
+    told: list[tuple[int, int]] = []
+    service.ingest([path], "progress", progress=False, embedded=lambda p, d, t: told.append((d, t)))
+    total = told[-1][1]
+    assert len(told) > 2 and [d for d, _ in told] == sorted(d for d, _ in told)
+    assert told[-1][0] == total == service.documents("progress")[0].chunks

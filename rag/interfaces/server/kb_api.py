@@ -149,7 +149,7 @@ def build_kb_api(service: RagService) -> APIRouter:
             return error(400, str(exc))
         if NDJSON in request.headers.get("accept", ""):
             return StreamingResponse(_streamed(service, received, kb), media_type=NDJSON)
-        results = [r for r in service.index_uploads(received, kb) if r.final]
+        results = service.index_uploads(received, kb)
         return JSONResponse(
             {"kb": kb, "results": [r.to_json() for r in results]},
             status_code=overall_status(results),
@@ -192,8 +192,7 @@ def _streamed(service: RagService, received: list[Received | FileResult], kb: st
 
     def run() -> None:
         try:
-            for result in service.index_uploads(received, kb):
-                lines.put(result)
+            service.index_uploads(received, kb, lines.put)
         except Exception as exc:  # the client is told, not left waiting
             lines.put(FileResult("", "failed", f"{type(exc).__name__}: {exc}", http_status=500))
         finally:

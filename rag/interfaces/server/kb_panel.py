@@ -110,7 +110,8 @@ async function send(files) {
       const li = rows.get(event.file) || row(list, event.file);
       li.className = 'kb-' + event.status;
       let text = event.file + ' — ' + (w[event.status] || event.status);
-      if (event.chunks) text += '（' + event.chunks + w.chunks + '）';
+      if (event.total) text += ' ' + event.chunks + ' / ' + event.total;
+      else if (event.chunks) text += '（' + event.chunks + w.chunks + '）';
       if (event.reason) text += '：' + event.reason;
       li.textContent = text;
     }
