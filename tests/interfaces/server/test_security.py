@@ -244,7 +244,7 @@ def test_gradio_upload_route_takes_no_files(ingested: RagService) -> None:
     with LiveServer(create_app(ingested)) as server:
         files = {"files": ("x.txt", b"A" * 1000, "text/plain")}
         r = httpx.post(server.url + "/chat/gradio_api/upload", files=files)
-        assert r.status_code == 403 and "rag ingest" in r.json()["error"]
+        assert r.status_code == 403 and "/api/kb/{kb}/documents" in r.json()["error"]
         assert "content-security-policy" in r.headers
 
 
