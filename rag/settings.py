@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     # e5's narrowly spaced scores enough to cost retrieval quality (benchmarks/README.md)
     embedding_int8: bool = False
     embedding_batch_size: int = 16
+    # "openai": any server with OpenAI's /v1/embeddings (TEI, vLLM, Infinity, Ollama) at
+    # this URL, sent embedding_model as the model's name; batched, timed out, retried
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_timeout_s: float = 60.0
+    embedding_retries: int = 3
+    # put in front of queries and passages sent to a server; None: "query: "/"passage: "
+    # for E5 models (trained with them), nothing for others
+    embedding_query_prefix: str | None = None
+    embedding_passage_prefix: str | None = None
     threads: int = 2
 
     # Chunking (characters; Chinese runs at roughly 1.3 characters per e5 token)

@@ -31,8 +31,33 @@ def embedder_from_settings(settings: Settings, show_progress: bool = False) -> E
             threads=settings.threads,
             show_progress=show_progress,
         )
+    if backend == "openai":
+        from rag.models.embeddings.openai_compatible import (
+            OpenAICompatibleEmbedder,
+            default_prefixes,
+        )
+
+        if not settings.embedding_base_url:
+            raise ValueError("the openai embedding backend needs RAG_EMBEDDING_BASE_URL")
+        query, passage = default_prefixes(settings.embedding_model)
+        return OpenAICompatibleEmbedder(
+            settings.embedding_base_url,
+            settings.embedding_model,
+            api_key=settings.embedding_api_key,
+            batch_size=settings.embedding_batch_size,
+            timeout_s=settings.embedding_timeout_s,
+            retries=settings.embedding_retries,
+            prefixes=(
+                query
+                if settings.embedding_query_prefix is None
+                else settings.embedding_query_prefix,
+                passage
+                if settings.embedding_passage_prefix is None
+                else settings.embedding_passage_prefix,
+            ),
+        )
     raise ValueError(
-        f"unknown embedding_backend {backend!r}; use openvino or sentence-transformers"
+        f"unknown embedding_backend {backend!r}; use openvino, sentence-transformers or openai"
     )
 
 
