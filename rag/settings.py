@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # greedy answers read up to this many tokens guessed from the prompt in each step
     # (prompt lookup); 0: one token a step. benchmarks/speculative_decoding.py decides
     llm_draft_tokens: int = 0
+    # The type llama.cpp keeps keys and values in: "f16", or "q8_0" at about half the
+    # memory and half the disk for passage states (benchmarks/passage_states.py)
+    llm_kv_type: Literal["f16", "q8_0"] = "f16"
 
     # Answers: the passages given to the model, in characters (~1.4 per Qwen token);
     # at ~50 prompt tokens/s on 2 cores (benchmarks/bench_llama_speed.py) this budget

@@ -29,6 +29,7 @@ def chat_model_from_settings(settings: Settings) -> ChatModel:
             threads=settings.threads,
             repack=settings.llm_repack,
             draft_tokens=settings.llm_draft_tokens,
+            kv_type=settings.llm_kv_type,
         )
     if backend == "openai":
         from rag.models.llm.openai_compatible import OpenAICompatibleChatModel

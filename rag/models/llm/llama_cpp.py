@@ -27,12 +27,14 @@ class LlamaCppChatModel:
         threads: int = 2,
         repack: bool = False,
         draft_tokens: int = 0,
+        kv_type: str = "f16",
         model_id: str | None = None,
     ):
         # Without a passive wait policy, 2 OpenMP threads on 2 busy cores spin and
         # generation swings from 30 down to 1 token/s (MODELS.md). Must precede the import.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
+            import llama_cpp
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError("llama-cpp-python is not installed; run `make setup`") from exc
@@ -42,7 +44,9 @@ class LlamaCppChatModel:
                 n_ctx=n_ctx,
                 n_threads=threads,
                 n_threads_batch=threads,
-                flash_attn=True,
+                flash_attn=True,  # also what lets values be kept quantised
+                type_k=_kv_types(llama_cpp)[kv_type],
+                type_v=_kv_types(llama_cpp)[kv_type],
                 verbose=False,
             )
         self.model_id = model_id or model_path.name
@@ -262,6 +266,10 @@ class PromptParts:
         """The whole prompt, as plain reading takes it."""
         body = [t for marker, text in self.passages for t in (*marker, *text)]
         return [*self.prefix, *body, *self.suffix]
+
+
+def _kv_types(llama_cpp: Any) -> dict[str, int]:
+    return {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0}
 
 
 def _file_hash(path: Path) -> str:

@@ -128,3 +128,21 @@ def test_a_passage_holding_special_tokens_reads_them_as_text(llm: LlamaCppChatMo
     ((_, passage),) = llm._parts(hostile).passages
     im_end = llm._tokens("<|im_end|>")
     assert len(im_end) == 1 and im_end[0] not in passage
+
+
+def test_q8_0_states_take_about_half_the_disk_and_answer_alike(
+    llm: LlamaCppChatModel, tmp_path: Path
+) -> None:
+    """RAG_LLM_KV_TYPE=q8_0: keys and values kept at 8 bits; a state is keyed by the KV
+    type, so an f16 state is never restored into a q8_0 context."""
+    q8 = LlamaCppChatModel(llm._model_path, kv_type="q8_0")
+    f16_states = PassageStates(tmp_path / "f16", budget_bytes=64 << 20)
+    q8_states = PassageStates(tmp_path / "q8", budget_bytes=64 << 20)
+    assert llm.read_passages(PROMPT, f16_states) == 2
+    assert q8.read_passages(PROMPT, q8_states) == 2
+    assert 0.45 < q8_states.size_bytes() / f16_states.size_bytes() < 0.6
+    assert q8.read_passages(PROMPT, f16_states) == 2  # not the f16 ones: its own
+    joined = "".join(q8.stream_passages(PROMPT, Generation(60), q8_states))
+    plain = "".join(q8.stream_passages(PROMPT, Generation(60), None))
+    for text in (joined, plain):
+        assert "2000亿元" in text and "1200" in text, text
