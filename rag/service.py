@@ -40,7 +40,9 @@ from rag.settings import Settings
 from rag.store.catalog import ChunkRow, DocumentInfo
 from rag.store.knowledge_base import (
     KnowledgeBase,
+    index_choice,
     list_knowledge_bases,
+    milvus_store,
     remove_stale_side_folders,
     require_existing,
     side_folder,
@@ -220,7 +222,8 @@ class RagService:
         final = self.settings.kb_dir(name)
         staging = side_folder(self.settings.index_dir, name, "rebuild")
         shutil.rmtree(staging, ignore_errors=True)
-        old, new = KnowledgeBase(final), KnowledgeBase(staging)
+        choice, milvus = index_choice(self.settings), milvus_store(self.settings)
+        old, new = KnowledgeBase(final, choice, milvus), KnowledgeBase(staging, choice, milvus)
         with old.write_lock():
             for key, on in old.options().items():
                 new.set_option(key, on)
@@ -239,6 +242,8 @@ class RagService:
             trash = side_folder(self.settings.index_dir, name, "old")
             os.replace(final, trash)
             os.replace(staging, final)
+            if milvus is not None:  # the collection follows the new catalog from scratch
+                KnowledgeBase(final, choice, milvus).publish()
         shutil.rmtree(trash, ignore_errors=True)
         self._retrievers.pop(name, None)
         return report
@@ -262,11 +267,28 @@ class RagService:
         knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(name))
         trash = side_folder(self.settings.index_dir, knowledge_base.name, "old")
         with knowledge_base.write_lock():
+            if knowledge_base.milvus is not None:
+                knowledge_base.milvus.drop(knowledge_base.name)
             os.replace(knowledge_base.directory, trash)
         shutil.rmtree(trash, ignore_errors=True)
         self._retrievers.pop(knowledge_base.name, None)
         with self._states_lock:
             self._states.pop(knowledge_base.name, None)
+
+    def migrate_kb(self, name: str, to: str, progress: bool = False) -> int:
+        """Copy a knowledge base's vectors, keywords and citation fields from its catalog
+        into the other engine, embedding nothing; the chunks copied. Which engine
+        answers stays RAG_VECTOR_STORE's choice."""
+        engine = "milvus" if to == "milvus" else "faiss"
+        target = KnowledgeBase.open_existing(
+            self.settings.model_copy(update={"vector_store": engine}), self.require_kb(name)
+        )
+        bar = _copy_bar(progress, target.catalog.count_chunks())
+        with target.write_lock():
+            if engine == "milvus":
+                return target.publish(bar)
+            target.save_snapshot()
+            return target.catalog.count_chunks()
 
     def upload_folder(self, kb: str | None = None) -> UploadFolder:
         return UploadFolder(
@@ -654,3 +676,21 @@ class RagService:
         """question -> the JSON of `rag ask --json`, for the evaluation."""
         pipeline = self.answer_pipeline(kb)
         return lambda question: pipeline.answer(question).to_json()
+
+
+def _copy_bar(progress: bool, total: int) -> Callable[[int, int], None] | None:
+    """A progress bar for a copy of `total` chunks, told (done, to do)."""
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="Copying")
+
+    def tell(done: int, todo: int) -> None:
+        bar.total = todo
+        bar.n = done
+        bar.refresh()
+        if done >= todo:
+            bar.close()
+
+    return tell

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 5
+    # Dense search is exact (FAISS flat) up to this many chunks in a knowledge base and
+    # an inverted file (IVF) above, searching its nprobe nearest lists. Flat search
+    # passes 20 ms near 130,000 chunks on 2 cores; IVF at nprobe 256 keeps recall@10 at
+    # 0.965 and p50 at 9 ms for a million (benchmarks/bench_vector_index.py)
+    vector_index_exact_up_to: int = 130_000
+    vector_index_nprobe: int = 256
+    # Where a knowledge base's vectors, keyword index and citation fields are searched:
+    # "faiss" (files in its folder) or "milvus" at milvus_uri, a Milvus Lite file (None:
+    # milvus.db in index_dir) or a server, "http://host:19530", with milvus_token
+    vector_store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str | None = None
+    milvus_token: str | None = None
     # `rag serve` has the language model write a few questions from each knowledge base's
     # passages, in the background, and offers those it answers (rag/answer/suggestions.py)
     suggest_questions: bool = True

@@ -288,8 +288,8 @@ class AnswerPipeline:
     def evidence(self, question: str, passages: list[Passage]) -> EvidenceCheck:
         """How well the passages cover the question, its words weighed by how rare they
         are in this knowledge base and in the language."""
-        snap = self.retriever.kb.snapshot()
-        weight = term_weight(snap.keywords.rarity)
+        snap = self.retriever.kb.search_index()
+        weight = term_weight(snap.rarity)
         min_coverage = self.settings.min_coverage
         evidence = check_evidence(question, passages, min_coverage, weight)
         if not evidence.answerable and (translated := self.retriever.translation(question, snap)):

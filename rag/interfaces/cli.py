@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p = kb.add_parser("reindex", help="read every document again and swap the new index in")
     p.add_argument("name")
+    p = kb.add_parser(
+        "migrate", help="copy its index to FAISS or Milvus (RAG_MILVUS_URI), embedding nothing"
+    )
+    p.add_argument("name")
+    p.add_argument("--to", choices=["faiss", "milvus"], required=True)
     p = kb.add_parser("show", help="documents, chunks, switches and calibration of one")
     p.add_argument("name")
     p = kb.add_parser("set", help="a knowledge base's own switches, e.g. --ocr off")
@@ -158,6 +163,14 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return _kb_docs(service, args.name)
     if args.kb_command == "reindex":
         print(f"{args.name}: {service.reindex(args.name).summary()}")
+        return 0
+    if args.kb_command == "migrate":
+        rows = service.migrate_kb(args.name, args.to, progress=True)
+        where = "Milvus at " + (service.settings.milvus_uri or "index/milvus.db")
+        print(
+            f"{args.name}: {rows} chunks copied to {where if args.to == 'milvus' else 'FAISS'}; "
+            f"search it there with RAG_VECTOR_STORE={args.to}"
+        )
         return 0
     if args.kb_command == "set":
         service.set_kb_option(args.name, "ocr", args.ocr == "on")

@@ -9,7 +9,8 @@ from rag.errors import EmptyQueryError
 from rag.models.embeddings.base import Embedder
 from rag.retrieve.translate import Translator, other_language
 from rag.settings import Settings
-from rag.store.knowledge_base import KnowledgeBase, Snapshot
+from rag.store.knowledge_base import KnowledgeBase
+from rag.store.search_index import SearchIndex
 from rag.text.normal import printable
 from rag.text.tokens import tokenize
 from rag.types import SearchHit
@@ -120,10 +121,10 @@ class HybridRetriever:
         """The k best chunks. A question joining two things ("X和Y分别…") keeps the whole
         question's first LEAD hits, then each half's best hit not yet in, then the rest."""
         query = clean_query(query)
-        snap = self.kb.snapshot()
-        if not snap.chunk_ids:
+        snap = self.kb.search_index()
+        if not snap.size:
             return []
-        n = min(max(self.weights.candidates, k), len(snap.chunk_ids))
+        n = min(max(self.weights.candidates, k), snap.size)
         ranked = self._rank_in_both_languages(snap, query, n)
         fused = ranked.fused
         halves = conjunct_queries(query)
@@ -136,17 +137,17 @@ class HybridRetriever:
             order += [cid for cid, _ in fused if cid not in order]
             score = dict(fused)
             fused = [(cid, score.get(cid, 0.0)) for cid in order]
-        return self._hits(fused[:k], ranked)
+        return self._hits(snap, fused[:k], ranked)
 
-    def translation(self, query: str, snap: Snapshot | None = None) -> str:
+    def translation(self, query: str, snap: SearchIndex | None = None) -> str:
         """The query in the knowledge base's other language when it holds enough text in
         it (and a translator is set), else "" (translations are remembered by it)."""
-        snap = snap or self.kb.snapshot()
-        language = other_language(query, snap.keywords.han_share)
+        snap = snap or self.kb.search_index()
+        language = other_language(query, snap.han_share)
         translated = self.translate(query, language) if self.translate and language else ""
         return "" if translated == query else translated
 
-    def _rank_in_both_languages(self, snap: Snapshot, query: str, n: int) -> _Ranking:
+    def _rank_in_both_languages(self, snap: SearchIndex, query: str, n: int) -> _Ranking:
         """The query's ranking; when the knowledge base holds enough text in the other
         language, its translation's dense and BM25 rankings join the same fusion, each
         BM25 ranking weighed by how much of its query the corpus holds. (Fusing each
@@ -170,7 +171,7 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion(rankings, self.weights.rrf_k)
         return _Ranking(fused[:n], dense_rank, bm25_rank)
 
-    def _rank(self, snap: Snapshot, query: str, n: int) -> _Ranking:
+    def _rank(self, snap: SearchIndex, query: str, n: int) -> _Ranking:
         dense, bm25_ids, bm25_weight = self._rankers(snap, query, n)
         fused = reciprocal_rank_fusion(
             [(dense, self.weights.dense), (bm25_ids, bm25_weight)], self.weights.rrf_k
@@ -181,18 +182,18 @@ class HybridRetriever:
             {cid: r for r, cid in enumerate(bm25_ids, start=1)},
         )
 
-    def _rankers(self, snap: Snapshot, query: str, n: int) -> tuple[list[int], list[int], float]:
+    def _rankers(self, snap: SearchIndex, query: str, n: int) -> tuple[list[int], list[int], float]:
         """The dense ranking, the BM25 ranking and the weight BM25's gets for this query."""
-        vector = self.embedder.embed_query(query).reshape(1, -1)
-        _, dense_pos = snap.vectors.search(vector, n)
-        dense = [snap.chunk_ids[p] for p in dense_pos[0] if p >= 0]
+        dense = snap.dense(self.embedder.embed_query(query), n)
         tokens = tokenize(query)
-        bm25_ids = [snap.chunk_ids[p] for p, _ in snap.keywords.search(tokens, n)]
-        bm25_weight = self.weights.bm25 * bm25_trust(snap.keywords.coverage(tokens))
+        bm25_ids = snap.keyword(tokens, n)
+        bm25_weight = self.weights.bm25 * bm25_trust(snap.coverage(tokens))
         return dense, bm25_ids, bm25_weight
 
-    def _hits(self, fused: list[tuple[int, float]], ranked: _Ranking) -> list[SearchHit]:
-        rows = self.kb.catalog.chunk_rows([cid for cid, _ in fused])
+    def _hits(
+        self, snap: SearchIndex, fused: list[tuple[int, float]], ranked: _Ranking
+    ) -> list[SearchHit]:
+        rows = snap.rows([cid for cid, _ in fused])
         dense_rank, bm25_rank = ranked.dense_rank, ranked.bm25_rank
         hits: list[SearchHit] = []
         for cid, score in fused:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,6 +139,12 @@ class ChunkRow:
     @property
     def _starts(self) -> list[int]:
         return [int(n) for n in self.page_starts.split()]
+
+
+def fingerprint(content_hash: str, start: int, end: int) -> int:
+    """Which version of a chunk a copy holds: SQLite may give a deleted chunk's id to a
+    new one, so an id alone does not say a copied row is current."""
+    return zlib.crc32(f"{content_hash}:{start}:{end}".encode())
 
 
 # A ChunkRow's fields, in order
@@ -325,6 +332,35 @@ class Catalog:
                 (chunk_id,),
             ).fetchone()
         return None if row is None else (ChunkRow(*row[:-1]), str(row[-1]))
+
+    def chunk_fingerprints(self) -> dict[int, int]:
+        """Each chunk's id with a checksum of its document's version and its span: what
+        a copy elsewhere (Milvus) compares to learn which rows are out of date."""
+        with self.connect() as db:
+            rows = db.execute(
+                "SELECT c.id, d.content_hash, c.start, c.end"
+                " FROM chunks c JOIN documents d ON d.id = c.doc_id"
+            ).fetchall()
+        return {int(r[0]): fingerprint(r[1], r[2], r[3]) for r in rows}
+
+    def export_rows(self, ids: Sequence[int]) -> list[tuple[ChunkRow, np.ndarray, str, int]]:
+        """Everything a copy of these chunks needs: its citation fields, its vector, its
+        keyword tokens and its fingerprint, so that copying embeds nothing again."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self.connect() as db:
+            rows = db.execute(
+                f"SELECT {_CHUNK_COLUMNS}, c.vector, c.tokens, d.content_hash"
+                f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+                list(ids),
+            ).fetchall()
+        out = []
+        for row in rows:
+            chunk = ChunkRow(*row[:-3])
+            vector = np.frombuffer(row[-3], dtype=np.float32)
+            out.append((chunk, vector, row[-2], fingerprint(row[-1], chunk.start, chunk.end)))
+        return out
 
     def chunk_ids(self) -> set[int]:
         with self.connect() as db:

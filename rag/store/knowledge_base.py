@@ -8,9 +8,8 @@ import re
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,20 +18,18 @@ from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
 from rag.store.catalog import Catalog
 from rag.store.keyword_index import KeywordIndex
+from rag.store.milvus_index import MilvusSearchIndex, MilvusStore
 from rag.store.passage_states import PassageStates
-from rag.store.vector_index import build_index, read_snapshot, write_snapshot
+from rag.store.search_index import SearchIndex, Snapshot
+from rag.store.vector_index import (
+    DEFAULT_INDEX,
+    IndexChoice,
+    build_index,
+    read_snapshot,
+    write_snapshot,
+)
 
 _KB_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything a search reads, from one consistent generation of the catalog."""
-
-    generation: int
-    chunk_ids: list[int]
-    vectors: Any  # faiss.Index
-    keywords: KeywordIndex
 
 
 def validate_kb_name(name: str) -> str:
@@ -95,22 +92,44 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def index_choice(settings: Settings) -> IndexChoice:
+    return IndexChoice(settings.vector_index_exact_up_to, settings.vector_index_nprobe)
+
+
+def milvus_store(settings: Settings) -> MilvusStore | None:
+    """The Milvus that knowledge bases are searched in, or None for FAISS."""
+    if settings.vector_store != "milvus":
+        return None
+    uri = settings.milvus_uri or str(settings.index_dir / "milvus.db")
+    return MilvusStore(uri, settings.milvus_token)
+
+
 class KnowledgeBase:
-    def __init__(self, directory: Path):
+    def __init__(
+        self,
+        directory: Path,
+        index: IndexChoice = DEFAULT_INDEX,
+        milvus: MilvusStore | None = None,
+    ):
         self.directory = directory
+        self.index = index  # which FAISS index its vectors get, by their number
+        self.milvus = milvus  # where it is searched instead of FAISS, if anywhere
         self.name = directory.name
         self.catalog = Catalog(directory / "catalog.sqlite3")
         self._snapshot: Snapshot | None = None
+        self._milvus_index: tuple[tuple[int, int], MilvusSearchIndex] | None = None
         self._snapshot_key: tuple[int, int] = (0, 0)
         self._snapshot_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
-        return cls(settings.kb_dir(validate_kb_name(name or settings.kb)))
+        directory = settings.kb_dir(validate_kb_name(name or settings.kb))
+        return cls(directory, index_choice(settings), milvus_store(settings))
 
     @classmethod
     def open_existing(cls, settings: Settings, name: str | None = None) -> KnowledgeBase:
-        return cls(settings.kb_dir(require_existing(settings, name or settings.kb)))
+        directory = settings.kb_dir(require_existing(settings, name or settings.kb))
+        return cls(directory, index_choice(settings), milvus_store(settings))
 
     # ------------------------------------------------------------------ options
 
@@ -168,13 +187,36 @@ class KnowledgeBase:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def save_snapshot(self) -> None:
-        """Write the FAISS file for the current generation (call under the write lock)."""
+        """Make what the catalog holds now searchable (call under the write lock): the
+        FAISS file of this generation, or the Milvus collection brought level. A
+        rebuild's side folder has no collection of its own: `publish` after the swap."""
+        if self.milvus is not None:
+            if not self.name.startswith("."):
+                self.publish()
+            return
         rows = self.catalog.snapshot_rows(with_vectors=True)
         dim = self._dim()
         vectors = rows.vectors if rows.vectors is not None else _empty(dim)
-        write_snapshot(build_index(vectors, dim), self.directory, rows.generation)
+        write_snapshot(build_index(vectors, dim, self.index), self.directory, rows.generation)
+
+    def publish(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Copy the catalog's changes into Milvus, embedding nothing; rows written."""
+        if self.milvus is None:
+            raise KnowledgeBaseError("publish copies into Milvus: set RAG_VECTOR_STORE=milvus")
+        return self.milvus.sync(self.name, self.catalog, self._dim(), progress)
 
     # ------------------------------------------------------------------ reading
+
+    def search_index(self) -> SearchIndex:
+        """What a search reads: the FAISS snapshot, or the Milvus collection (opened
+        again when the catalog has changed, so its counts are fresh)."""
+        if self.milvus is None:
+            return self.snapshot()
+        key = (self.catalog.path.stat().st_ino, self.catalog.generation())
+        with self._snapshot_lock:
+            if self._milvus_index is None or self._milvus_index[0] != key:
+                self._milvus_index = (key, self.milvus.search_index(self.name))
+            return self._milvus_index[1]
 
     def snapshot(self) -> Snapshot:
         """The current search snapshot; reloaded only when the catalog has changed.
@@ -196,8 +238,9 @@ class KnowledgeBase:
             # catalog in memory. Both reads are of one generation, so they agree.
             rows = self.catalog.snapshot_rows(with_vectors=True)
             dim = self._dim()
-            index = build_index(rows.vectors if rows.vectors is not None else _empty(dim), dim)
-        return Snapshot(rows.generation, rows.ids, index, KeywordIndex(rows.tokens))
+            vectors = rows.vectors if rows.vectors is not None else _empty(dim)
+            index = build_index(vectors, dim, self.index)
+        return Snapshot(rows.generation, rows.ids, index, KeywordIndex(rows.tokens), self.catalog)
 
     # ------------------------------------------------------------------ passage states
 

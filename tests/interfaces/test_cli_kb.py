@@ -48,3 +48,21 @@ def test_bad_names_are_refused(
     assert main(["kb", "create", name]) == 2
     assert "letters, digits" in capsys.readouterr().err
     assert not any(cli_env.index_dir.parent.glob("x*"))
+
+
+def test_migrate_copies_a_knowledge_base_into_milvus_and_back(
+    cli_env: Settings, service: RagService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag.store.knowledge_base import KnowledgeBase
+
+    service.ingest(progress=False)
+    chunks = KnowledgeBase.open_existing(cli_env).catalog.count_chunks()
+    assert main(["kb", "migrate", cli_env.kb, "--to", "milvus"]) == 0
+    out = capsys.readouterr().out
+    assert f"{chunks} chunks copied to Milvus" in out and "RAG_VECTOR_STORE=milvus" in out
+    milvus = cli_env.model_copy(update={"vector_store": "milvus"})
+    assert KnowledgeBase.open_existing(milvus).search_index().size == chunks
+    assert main(["kb", "migrate", cli_env.kb, "--to", "faiss"]) == 0
+    assert f"{chunks} chunks copied to FAISS" in capsys.readouterr().out
+    assert main(["kb", "migrate", "nosuchkb", "--to", "milvus"]) == 2
+    assert "does not exist" in capsys.readouterr().err
