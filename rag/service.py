@@ -243,7 +243,7 @@ class RagService:
             os.replace(final, trash)
             os.replace(staging, final)
             if milvus is not None:  # the collection follows the new catalog from scratch
-                KnowledgeBase(final, choice, milvus).publish()
+                KnowledgeBase(final, choice, milvus).publish(replace=True)
         shutil.rmtree(trash, ignore_errors=True)
         self._retrievers.pop(name, None)
         return report
@@ -286,7 +286,7 @@ class RagService:
         bar = _copy_bar(progress, target.catalog.count_chunks())
         with target.write_lock():
             if engine == "milvus":
-                return target.publish(bar)
+                return target.publish(bar, replace=True)
             target.save_snapshot()
             return target.catalog.count_chunks()
 

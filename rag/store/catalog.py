@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -184,6 +185,17 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         with self.connect() as db:
             _set_meta(db, key, value)
+
+    def identity(self) -> str:
+        """A name for this catalog, made once: a copy elsewhere (Milvus) records which
+        catalog it was filled from."""
+        with self.connect() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='catalog_id'").fetchone()
+            if row:
+                return str(row[0])
+            made = uuid.uuid4().hex
+            _set_meta(db, "catalog_id", made)
+            return made
 
     def generation(self) -> int:
         return int(self.get_meta("generation") or 0)

@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from rag.store.vector_index import (
     write_snapshot,
 )
 
+_REOPEN_S = 5.0  # how stale a Milvus collection's counts may be, seen from this process
 _KB_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -44,7 +46,10 @@ def require_existing(settings: Settings, name: str) -> str:
     """`name`, checked, if that knowledge base has been built; else a KnowledgeBaseError
     that says how to build it."""
     validate_kb_name(name)
-    if not (settings.kb_dir(name) / "catalog.sqlite3").exists():
+    if (settings.kb_dir(name) / "catalog.sqlite3").exists():
+        return name
+    milvus = milvus_store(settings)
+    if milvus is None or milvus.about(name) is None:  # another machine may have filled it
         raise KnowledgeBaseError(
             f"knowledge base {name!r} does not exist yet; build it with "
             f"`rag ingest --kb {name} PATH`"
@@ -54,9 +59,11 @@ def require_existing(settings: Settings, name: str) -> str:
 
 def list_knowledge_bases(settings: Settings) -> list[str]:
     """Built knowledge bases; never a rebuild's side folder (".NAME.rebuild-…")."""
-    if not settings.index_dir.exists():
-        return []
-    names = (p.parent.name for p in settings.index_dir.glob("*/catalog.sqlite3"))
+    names: set[str] = set()
+    if settings.index_dir.exists():
+        names = {p.parent.name for p in settings.index_dir.glob("*/catalog.sqlite3")}
+    if (milvus := milvus_store(settings)) is not None:
+        names |= set(milvus.knowledge_bases())
     return sorted(n for n in names if set(n) <= _KB_NAME_CHARS)
 
 
@@ -117,7 +124,7 @@ class KnowledgeBase:
         self.name = directory.name
         self.catalog = Catalog(directory / "catalog.sqlite3")
         self._snapshot: Snapshot | None = None
-        self._milvus_index: tuple[tuple[int, int], MilvusSearchIndex] | None = None
+        self._milvus_index: tuple[tuple[tuple[int, int], float], MilvusSearchIndex] | None = None
         self._snapshot_key: tuple[int, int] = (0, 0)
         self._snapshot_lock = threading.Lock()
 
@@ -154,6 +161,8 @@ class KnowledgeBase:
         """Refuse an embedder other than the one that built this index. With claim=True
         (an ingest), an empty knowledge base records this embedder as its own."""
         built_with = self.catalog.get_meta("embedding_model")
+        if built_with is None and self.milvus is not None:  # filled from another machine
+            built_with = (self.milvus.about(self.name) or {}).get("model") or None
         if built_with is None:
             if claim:
                 self.catalog.set_meta("embedding_model", embedder.model_id)
@@ -199,24 +208,52 @@ class KnowledgeBase:
         vectors = rows.vectors if rows.vectors is not None else _empty(dim)
         write_snapshot(build_index(vectors, dim, self.index), self.directory, rows.generation)
 
-    def publish(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Copy the catalog's changes into Milvus, embedding nothing; rows written."""
+    def publish(
+        self, progress: Callable[[int, int], None] | None = None, replace: bool = False
+    ) -> int:
+        """Copy the catalog's changes into Milvus, embedding nothing; rows written.
+        `replace`: this catalog's copy replaces one filled from another."""
         if self.milvus is None:
             raise KnowledgeBaseError("publish copies into Milvus: set RAG_VECTOR_STORE=milvus")
-        return self.milvus.sync(self.name, self.catalog, self._dim(), progress)
+        return self.milvus.sync(self.name, self.catalog, self._dim(), progress, replace)
 
     # ------------------------------------------------------------------ reading
 
     def search_index(self) -> SearchIndex:
-        """What a search reads: the FAISS snapshot, or the Milvus collection (opened
-        again when the catalog has changed, so its counts are fresh)."""
+        """What a search reads: the FAISS snapshot, or the Milvus collection, opened
+        again when the catalog has changed or, for what other machines write into it,
+        every few seconds, so that its counts are fresh."""
         if self.milvus is None:
             return self.snapshot()
         key = (self.catalog.path.stat().st_ino, self.catalog.generation())
+        now = time.monotonic()
         with self._snapshot_lock:
-            if self._milvus_index is None or self._milvus_index[0] != key:
-                self._milvus_index = (key, self.milvus.search_index(self.name))
+            if self._milvus_index is None or self._milvus_index[0] != (key, now // _REOPEN_S):
+                self._catch_up()
+                self._milvus_index = ((key, now // _REOPEN_S), self.milvus.search_index(self.name))
             return self._milvus_index[1]
+
+    def _catch_up(self) -> None:
+        """Publish what an ingest killed before publishing left in the catalog (its
+        lock is free and the catalog is ahead of Milvus), as the FAISS engine rebuilds
+        a lagging snapshot in memory. A running ingest publishes itself; a folder that
+        never held chunks (a reader of what another machine filled) has nothing to add."""
+        synced = self.catalog.get_meta("milvus.synced")
+        if synced is None and not self.catalog.count_chunks():
+            return
+        if synced is not None and synced.endswith(f" {self.catalog.generation()}"):
+            return
+        with open(self.directory / "write.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            try:
+                self.publish()
+            except KnowledgeBaseError:
+                pass  # filled from another folder (a rebuild mid-swap): search what it holds
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def snapshot(self) -> Snapshot:
         """The current search snapshot; reloaded only when the catalog has changed.

@@ -14,6 +14,7 @@ evidence check weigh words by, is kept in a second collection beside it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import Counter
@@ -28,6 +29,7 @@ from rag.store.keyword_index import TermStats
 from rag.text.scripts import han_share
 
 _TERMS = "_terms"  # the collection of word counts beside a knowledge base's
+_ABOUT = "rag.about"  # the collection property that says whose it is (JSON)
 _BATCH = 1000  # rows a Milvus insert or read carries
 _TEXT_MAX = 65_535  # a VARCHAR's limit in Milvus, in bytes
 # The analyzer of the tokens field: the catalog's tokens are jieba's already, joined by
@@ -107,18 +109,29 @@ class MilvusStore:
         catalog: Catalog,
         dim: int,
         progress: Callable[[int, int], None] | None = None,
+        replace: bool = False,
     ) -> int:
         """Bring the collection level with the catalog; returns the rows written.
-        A catalog the collection was not filled from (a new or rebuilt knowledge base)
-        fills it from scratch."""
+        A catalog the collection was not filled from fills it from scratch: a new
+        knowledge base, or with `replace` a rebuilt one or a migration. Without
+        `replace`, a collection filled from another index folder (another machine's)
+        is refused rather than emptied."""
         name = collection_name(kb)
         marker = f"{self.uri} {name}"
         generation = catalog.generation()
         if catalog.get_meta("milvus.synced") == f"{marker} {generation}":
             return 0
         fresh = not (catalog.get_meta("milvus.synced") or "").startswith(marker + " ")
-        if fresh or not self.client.has_collection(name):
-            self._create(name, dim)
+        about = self.about(kb)
+        if fresh and about and about.get("catalog") != catalog.identity() and not replace:
+            raise KnowledgeBaseError(
+                f"knowledge base {kb!r} in Milvus at {self.uri} was filled from another "
+                "index folder: add documents where it was built, or replace it with this "
+                f"folder's with `rag kb migrate {kb} --to milvus`"
+            )
+        if fresh or about is None:
+            model = catalog.get_meta("embedding_model") or ""
+            self._create(name, dim, {"kb": kb, "catalog": catalog.identity(), "model": model})
         have = {} if fresh else self._fingerprints(name)
         want = catalog.chunk_fingerprints()
         df_change: Counter[str] = Counter()  # how the words' document counts change
@@ -163,7 +176,7 @@ class MilvusStore:
                 self.client.upsert(terms, kept)
         self.client.flush(terms)
 
-    def _create(self, name: str, dim: int) -> None:
+    def _create(self, name: str, dim: int, about: dict[str, str]) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         self.drop_collections(name)
@@ -198,6 +211,8 @@ class MilvusStore:
         index.add_index("vector", index_type="FLAT" if self.lite else "AUTOINDEX", metric_type="IP")
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         self.client.create_collection(name, schema=schema, index_params=index)
+        # what another process needs with no index folder: whose it is, which model
+        self.client.alter_collection_properties(name, properties={_ABOUT: json.dumps(about)})
 
     def drop_collections(self, *names: str) -> None:
         for name in (*names, *(n + _TERMS for n in names)):
@@ -233,6 +248,30 @@ class MilvusStore:
             it.close()
 
     # ------------------------------------------------------------------ reading
+
+    def about(self, kb: str) -> dict[str, str] | None:
+        """What a knowledge base's collection says of itself (its name, the catalog it
+        was filled from, its embedding model); None when there is none."""
+        name = collection_name(kb)
+        return self._about(name) if self.client.has_collection(name) else None
+
+    def _about(self, name: str) -> dict[str, str]:
+        properties = self.client.describe_collection(name).get("properties") or {}
+        try:
+            about = json.loads(properties.get(_ABOUT) or "{}")
+        except ValueError:
+            return {}
+        return about if isinstance(about, dict) else {}
+
+    def knowledge_bases(self) -> list[str]:
+        """The knowledge bases this Milvus holds, by the names they were filled under."""
+        names = []
+        for name in self.client.list_collections():
+            if name.startswith("rag_") and not name.endswith(_TERMS):
+                kb = self._about(name).get("kb", "")
+                if kb and collection_name(kb) == name:
+                    names.append(kb)
+        return sorted(names)
 
     def search_index(self, kb: str) -> MilvusSearchIndex:
         name = collection_name(kb)

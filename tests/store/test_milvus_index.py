@@ -4,8 +4,13 @@ knowledge base moves between the two without embedding anything again."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -132,7 +137,78 @@ def test_names_and_missing_collections(settings: Settings, tmp_path: Path) -> No
     elsewhere = settings.model_copy(
         update={"vector_store": "milvus", "milvus_uri": str(tmp_path / "other.db")}
     )
-    with pytest.raises(KnowledgeBaseError, match="rag kb migrate"):
-        RagService(elsewhere, embedder=HashingEmbedder()).search(QUESTION, 1)
+    # a FAISS knowledge base searched with Milvus is copied there on first use
+    assert RagService(elsewhere, embedder=HashingEmbedder()).search(QUESTION, 1)
+    assert MilvusStore(str(tmp_path / "other.db")).knowledge_bases() == [settings.kb]
+    nowhere = elsewhere.model_copy(
+        update={"index_dir": tmp_path / "empty", "milvus_uri": str(tmp_path / "third.db")}
+    )
+    with pytest.raises(KnowledgeBaseError, match="does not exist yet"):
+        RagService(nowhere, embedder=HashingEmbedder()).search(QUESTION, 1)
     with pytest.raises(KnowledgeBaseError, match="cannot open Milvus"):
         _ = MilvusStore(str(tmp_path / "no-such-dir" / "x.db")).client
+
+
+def test_another_process_with_no_index_folder_searches_the_same_milvus(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Several servers answer from one Milvus: a reader with an empty index folder finds
+    the knowledge base, checks its model and gets the same hits; it may not empty the
+    collection by ingesting from a folder of its own."""
+    uri = str(tmp_path / "shared.db")
+    writer = settings.model_copy(update={"vector_store": "milvus", "milvus_uri": uri})
+    RagService(writer, embedder=HashingEmbedder()).ingest(progress=False)
+    expected = RagService(writer, embedder=HashingEmbedder()).search(QUESTION, 5)
+
+    reader = writer.model_copy(update={"index_dir": tmp_path / "empty-index"})
+    service = RagService(reader, embedder=HashingEmbedder())
+    assert service.knowledge_bases() == [writer.kb]
+    assert service.search(QUESTION, 5) == expected
+
+    with pytest.raises(KnowledgeBaseError, match="built with the embedding model"):
+
+        class Other(HashingEmbedder):
+            model_id = "test:other"
+
+        RagService(reader, embedder=Other()).search(QUESTION, 5)
+    with pytest.raises(KnowledgeBaseError, match="filled from another index folder"):
+        service.ingest([settings.corpus_dir / "notes.md"], progress=False)
+    assert RagService(writer, embedder=HashingEmbedder()).search(QUESTION, 5) == expected
+
+
+@pytest.mark.real_model
+def test_a_second_process_with_an_empty_folder_answers_with_the_same_citations(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The real thing, as two machines would run it: `rag ingest` into Milvus Lite, then
+    `rag ask` from a process whose index folder is empty, with the bundled models; the
+    same citations as asked where it was built (one after the other: Milvus Lite lets
+    one process at a time open its file)."""
+    rag = str(Path(sys.executable).parent / "rag")
+    env = {
+        **os.environ,
+        "RAG_VECTOR_STORE": "milvus",
+        "RAG_MILVUS_URI": str(tmp_path / "shared.db"),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+    }
+    ingest = subprocess.run(
+        [rag, "ingest", str(settings.corpus_dir)], env=env, capture_output=True, text=True
+    )
+    assert ingest.returncode == 0, ingest.stderr
+
+    def ask(index_dir: Path) -> dict[str, Any]:
+        run = subprocess.run(
+            [rag, "ask", QUESTION, "--json"],
+            env={**env, "RAG_INDEX_DIR": str(index_dir)},
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+        return dict(json.loads(run.stdout))
+
+    here = ask(settings.index_dir)
+    elsewhere = ask(tmp_path / "empty-index")
+    assert not here["refused"] and "6000" in here["answer"]
+    assert elsewhere["citations"] == here["citations"] and elsewhere["citations"]
+    assert elsewhere["answer"] == here["answer"]
+    assert not any((tmp_path / "empty-index").glob("*/*.faiss"))
