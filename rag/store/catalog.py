@@ -374,6 +374,15 @@ class Catalog:
             out.append((chunk, vector, row[-2], fingerprint(row[-1], chunk.start, chunk.end)))
         return out
 
+    def mean_tokens(self) -> float:
+        """The mean number of keyword tokens a chunk holds (BM25's mean length)."""
+        with self.connect() as db:
+            row = db.execute(
+                "SELECT AVG(CASE WHEN tokens = '' THEN 0"
+                " ELSE LENGTH(tokens) - LENGTH(REPLACE(tokens, ' ', '')) + 1 END) FROM chunks"
+            ).fetchone()
+        return float(row[0] or 0.0)
+
     def chunk_ids(self) -> set[int]:
         with self.connect() as db:
             return {int(r[0]) for r in db.execute("SELECT id FROM chunks")}

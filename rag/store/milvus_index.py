@@ -6,9 +6,12 @@ small sites) and a Milvus server or cluster (`http://host:19530`, with a token).
 catalog stays the ingest's journal on the machine that ingests: after each ingest the
 collection is brought level with it (`MilvusStore.sync`), by chunk id and a fingerprint
 of each chunk's document version and span, so nothing is embedded again. Keyword search
-runs in the engine: Milvus's BM25 function over the chunk's jieba tokens (the same ones
-the FAISS engine's BM25 reads); each word's document count, which the fusion and the
-evidence check weigh words by, is kept in a second collection beside it.
+runs in the engine too, as sparse vectors of the chunk's jieba words (the ones the FAISS
+engine's BM25 reads) scored by inner product into BM25: Milvus's own BM25 function
+re-splits Chinese with its jieba and ranked differently (bundled set hit@5 0.986 against
+0.971, MRR 0.852 against 0.857), these rank as the FAISS engine does. Each word's
+document count, which BM25's idf, the fusion and the evidence check need, is kept in a
+second collection beside it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ _BATCH = 1000  # rows a Milvus insert or read carries
 _TEXT_MAX = 65_535  # a VARCHAR's limit in Milvus, in bytes
 # The analyzer of the tokens field: the catalog's tokens are jieba's already, joined by
 # spaces; the engine's jieba splits them again the same way on both sides
-_ANALYZER = {"tokenizer": "jieba", "filter": ["lowercase"]}
+_K1, _B = 1.5, 0.75  # BM25's saturation and length normalisation, as bm25s's defaults
+_DIMS = 2**32 - 2  # sparse indices stay below 2**32 - 1; this one is kept for empty chunks
 # ChunkRow's fields kept in the collection, in ChunkRow's order after the id
 _ROW_FIELDS = (
     "source",
@@ -142,9 +146,10 @@ class MilvusStore:
                 df_change.subtract(set(row["tokens"].split()))
             self.client.delete(name, ids=batch)
         missing = [cid for cid, fp in want.items() if have.get(cid) != fp]
+        mean_length = catalog.mean_tokens()
         for first in range(0, len(missing), _BATCH):
             batch = missing[first : first + _BATCH]
-            entities = [_entity(r) for r in catalog.export_rows(batch)]
+            entities = [_entity(r, mean_length) for r in catalog.export_rows(batch)]
             for entity in entities:
                 df_change.update(set(entity["tokens"].split()))
             self.client.insert(name, entities)
@@ -177,7 +182,7 @@ class MilvusStore:
         self.client.flush(terms)
 
     def _create(self, name: str, dim: int, about: dict[str, str]) -> None:
-        from pymilvus import DataType, Function, FunctionType
+        from pymilvus import DataType
 
         self.drop_collections(name)
         self._create_terms(name + _TERMS)
@@ -185,31 +190,17 @@ class MilvusStore:
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("fingerprint", DataType.INT64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        schema.add_field(
-            "tokens",
-            DataType.VARCHAR,
-            max_length=_TEXT_MAX,
-            enable_analyzer=True,
-            analyzer_params=_ANALYZER,
-        )
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("tokens", DataType.VARCHAR, max_length=_TEXT_MAX)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)  # the BM25 side of a chunk
         for field in _ROW_FIELDS:
             if field in _INT_FIELDS:
                 schema.add_field(field, DataType.INT64)
             else:
                 schema.add_field(field, DataType.VARCHAR, max_length=_TEXT_MAX)
-        schema.add_function(
-            Function(
-                name="bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["tokens"],
-                output_field_names=["sparse"],
-            )
-        )
         index = self.client.prepare_index_params()
         # Lite offers FLAT and IVF; a server picks its own (HNSW, DiskANN, GPU) by size
         index.add_index("vector", index_type="FLAT" if self.lite else "AUTOINDEX", metric_type="IP")
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         self.client.create_collection(name, schema=schema, index_params=index)
         # what another process needs with no index folder: whose it is, which model
         self.client.alter_collection_properties(name, properties={_ABOUT: json.dumps(about)})
@@ -322,17 +313,25 @@ class MilvusSearchIndex(TermStats):
         return [int(hit["id"]) for hit in found[0]]
 
     def keyword(self, tokens: Sequence[str], n: int) -> list[int]:
-        text = " ".join(tokens)
-        if not self.size or not text.strip():
+        """BM25 as an inner product: each chunk stores its words' saturated term
+        frequencies, the query brings each word's idf (from the counts now), so the
+        ranking is the FAISS engine's BM25 (bm25s, Lucene's formula)."""
+        self.read_counts(tokens)
+        query: dict[int, float] = {}
+        for token in tokens:
+            if self.df(token):
+                dim = term_dim(token)
+                query[dim] = query.get(dim, 0.0) + self.idf(token)
+        if not self.size or not query:
             return []
         found = self.client.search(
             self.name,
-            data=[text],
+            data=[query],
             anns_field="sparse",
             limit=n,
-            search_params={"metric_type": "BM25"},
+            search_params={"metric_type": "IP"},
         )
-        return [int(hit["id"]) for hit in found[0]]
+        return [int(hit["id"]) for hit in found[0] if hit["distance"] > 0]
 
     def df(self, token: str) -> int:
         if token not in self._df:
@@ -367,13 +366,35 @@ class MilvusSearchIndex(TermStats):
         return int(rows[0]["count(*)"]) if rows else 0
 
 
-def _entity(exported: tuple[ChunkRow, np.ndarray, str, int]) -> dict[str, Any]:
+def bm25_terms(tokens: list[str], mean_length: float) -> dict[int, float]:
+    """A chunk's side of BM25 (Lucene's, as bm25s scores it): each word's term frequency
+    saturated by k1 and normalised by the chunk's length against the mean length of
+    the knowledge base's chunks when it was copied (a mean that drifts as the knowledge
+    base grows changes rankings little; a rebuild makes it exact again)."""
+    counts = Counter(tokens)
+    norm = _K1 * (1 - _B + _B * len(tokens) / max(mean_length, 1e-9))
+    weights: dict[int, float] = {}
+    for token, tf in counts.items():
+        dim = term_dim(token)
+        weights[dim] = weights.get(dim, 0.0) + tf / (tf + norm)
+    return weights
+
+
+def term_dim(token: str) -> int:
+    """A word's dimension in the sparse vectors (Milvus takes 32-bit indices)."""
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest()) % _DIMS
+
+
+def _entity(exported: tuple[ChunkRow, np.ndarray, str, int], mean_length: float) -> dict[str, Any]:
     row, vector, tokens, fp = exported
+    words = tokens.split()
     entity: dict[str, Any] = {
         "id": row.id,
         "fingerprint": fp,
         "vector": vector.tolist(),
         "tokens": _fit(tokens),
+        # a chunk without words gets a placeholder that no query holds
+        "sparse": bm25_terms(words, mean_length) or {_DIMS: 1e-9},
     }
     for field in _ROW_FIELDS:
         value = getattr(row, field)

@@ -76,7 +76,9 @@ def test_milvus_answers_as_faiss_does(settings: Settings) -> None:
     vector = HashingEmbedder().embed_query(QUESTION)
     assert milvus.dense(vector, 5) == snapshot.dense(vector, 5)
     tokens = tokenize(QUESTION)
-    assert milvus.keyword(tokens, 1) == snapshot.keyword(tokens, 1)
+    for question in (QUESTION, "算力中心 数字经济", "page notes"):
+        words = tokenize(question)
+        assert milvus.keyword(words, 5) == snapshot.keyword(words, 5), question
     assert milvus.keyword(["不存在的词语"], 5) == snapshot.keyword(["不存在的词语"], 5) == []
     assert milvus.coverage(tokens) == pytest.approx(snapshot.coverage(tokens))
     assert milvus.rarity("基站") == pytest.approx(snapshot.rarity("基站"))
