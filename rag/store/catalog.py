@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -324,16 +325,19 @@ class Catalog:
         )
 
     def chunk_rows(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        return {row[0]: ChunkRow(*row) for row in self._chunks_with(ids, "")}
+
+    def _chunks_with(self, ids: Sequence[int], extra: str) -> list[tuple[Any, ...]]:
+        """The ChunkRow columns of these chunks, then the `extra` columns."""
         if not ids:
-            return {}
+            return []
         marks = ",".join("?" * len(ids))
         with self.connect() as db:
-            rows = db.execute(
-                f"SELECT {_CHUNK_COLUMNS}"
+            return db.execute(
+                f"SELECT {_CHUNK_COLUMNS}{extra}"
                 f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
                 list(ids),
             ).fetchall()
-        return {row[0]: ChunkRow(*row) for row in rows}
 
     def chunk_document(self, chunk_id: int) -> tuple[ChunkRow, str] | None:
         """A chunk and its whole document's text, for the source viewer."""
@@ -358,17 +362,8 @@ class Catalog:
     def export_rows(self, ids: Sequence[int]) -> list[tuple[ChunkRow, np.ndarray, str, int]]:
         """Everything a copy of these chunks needs: its citation fields, its vector, its
         keyword tokens and its fingerprint, so that copying embeds nothing again."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        with self.connect() as db:
-            rows = db.execute(
-                f"SELECT {_CHUNK_COLUMNS}, c.vector, c.tokens, d.content_hash"
-                f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-                list(ids),
-            ).fetchall()
         out = []
-        for row in rows:
+        for row in self._chunks_with(ids, ", c.vector, c.tokens, d.content_hash"):
             chunk = ChunkRow(*row[:-3])
             vector = np.frombuffer(row[-3], dtype=np.float32)
             out.append((chunk, vector, row[-2], fingerprint(row[-1], chunk.start, chunk.end)))
