@@ -275,6 +275,12 @@ class RagService:
         with self._states_lock:
             self._states.pop(knowledge_base.name, None)
 
+    def milvus_uri(self) -> str:
+        """The Milvus knowledge bases go to with RAG_VECTOR_STORE=milvus."""
+        store = milvus_store(self.settings.model_copy(update={"vector_store": "milvus"}))
+        assert store is not None
+        return store.uri
+
     def migrate_kb(self, name: str, to: str, progress: bool = False) -> int:
         """Copy a knowledge base's vectors, keywords and citation fields from its catalog
         into the other engine, embedding nothing; the chunks copied. Which engine

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # Dense search is exact (FAISS flat) up to this many chunks in a knowledge base and
     # an inverted file (IVF) above, searching its nprobe nearest lists. Flat search
     # passes 20 ms near 130,000 chunks on 2 cores; IVF at nprobe 256 keeps recall@10 at
-    # 0.965 and p50 at 9 ms for a million (benchmarks/bench_vector_index.py)
+    # 0.967 and p50 at 9.1 ms for a million (benchmarks/bench_vector_index.py)
     vector_index_exact_up_to: int = 130_000
     vector_index_nprobe: int = 256
     # Where a knowledge base's vectors, keyword index and citation fields are searched:

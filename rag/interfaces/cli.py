@@ -166,9 +166,9 @@ def _dispatch(service: RagService, args: argparse.Namespace) -> int:
         return 0
     if args.kb_command == "migrate":
         rows = service.migrate_kb(args.name, args.to, progress=True)
-        where = "Milvus at " + (service.settings.milvus_uri or "index/milvus.db")
+        where = f"Milvus at {service.milvus_uri()}" if args.to == "milvus" else "FAISS"
         print(
-            f"{args.name}: {rows} chunks copied to {where if args.to == 'milvus' else 'FAISS'}; "
+            f"{args.name}: {rows} chunks copied to {where}; "
             f"search it there with RAG_VECTOR_STORE={args.to}"
         )
         return 0

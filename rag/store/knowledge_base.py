@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -181,17 +181,26 @@ class KnowledgeBase:
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """One writer at a time per knowledge base, across processes."""
+        with self._write_lock(wait=True):
+            yield
+
+    @contextmanager
+    def _write_lock(self, wait: bool) -> Iterator[bool]:
+        """The write lock; without `wait`, yields False at once when another holds it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / "write.lock", "w") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                if not wait:
+                    yield False
+                    return
                 print(
                     f"Waiting for another ingest into {self.name!r} to finish...", file=sys.stderr
                 )
                 fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -243,17 +252,10 @@ class KnowledgeBase:
             return
         if synced is not None and synced.endswith(f" {self.catalog.generation()}"):
             return
-        with open(self.directory / "write.lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return
-            try:
+        # filled from another folder (a rebuild mid-swap): search what it holds
+        with self._write_lock(wait=False) as mine, suppress(KnowledgeBaseError):
+            if mine:
                 self.publish()
-            except KnowledgeBaseError:
-                pass  # filled from another folder (a rebuild mid-swap): search what it holds
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def snapshot(self) -> Snapshot:
         """The current search snapshot; reloaded only when the catalog has changed.

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.settings import Settings
+
 
 @dataclass(frozen=True)
 class IndexChoice:
@@ -17,8 +19,9 @@ class IndexChoice:
     measured where flat search grows slower than the IVF and what nprobe keeps
     recall@10 at 0.95 and more."""
 
-    exact_up_to: int = 130_000
-    nprobe: int = 256
+    # the settings' defaults, written once there with the measurement behind them
+    exact_up_to: int = Settings.model_fields["vector_index_exact_up_to"].default
+    nprobe: int = Settings.model_fields["vector_index_nprobe"].default
 
 
 DEFAULT_INDEX = IndexChoice()

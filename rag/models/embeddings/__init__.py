@@ -32,14 +32,10 @@ def embedder_from_settings(settings: Settings, show_progress: bool = False) -> E
             show_progress=show_progress,
         )
     if backend == "openai":
-        from rag.models.embeddings.openai_compatible import (
-            OpenAICompatibleEmbedder,
-            default_prefixes,
-        )
+        from rag.models.embeddings.openai_compatible import OpenAICompatibleEmbedder
 
         if not settings.embedding_base_url:
             raise ValueError("the openai embedding backend needs RAG_EMBEDDING_BASE_URL")
-        query, passage = default_prefixes(settings.embedding_model)
         return OpenAICompatibleEmbedder(
             settings.embedding_base_url,
             settings.embedding_model,
@@ -47,14 +43,7 @@ def embedder_from_settings(settings: Settings, show_progress: bool = False) -> E
             batch_size=settings.embedding_batch_size,
             timeout_s=settings.embedding_timeout_s,
             retries=settings.embedding_retries,
-            prefixes=(
-                query
-                if settings.embedding_query_prefix is None
-                else settings.embedding_query_prefix,
-                passage
-                if settings.embedding_passage_prefix is None
-                else settings.embedding_passage_prefix,
-            ),
+            prefixes=(settings.embedding_query_prefix, settings.embedding_passage_prefix),
         )
     raise ValueError(
         f"unknown embedding_backend {backend!r}; use openvino, sentence-transformers or openai"

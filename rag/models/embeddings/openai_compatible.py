@@ -42,7 +42,7 @@ class OpenAICompatibleEmbedder:
         batch_size: int = 32,
         timeout_s: float = 60.0,
         retries: int = 3,
-        prefixes: tuple[str, str] | None = None,
+        prefixes: tuple[str | None, str | None] = (None, None),
     ):
         import httpx
 
@@ -54,7 +54,10 @@ class OpenAICompatibleEmbedder:
         self._model = model
         self._batch_size = max(1, batch_size)
         self._retries = retries
-        self._query_prefix, self._passage_prefix = prefixes or default_prefixes(model)
+        # what a caller leaves None follows the model family
+        query, passage = default_prefixes(model)
+        self._query_prefix = query if prefixes[0] is None else prefixes[0]
+        self._passage_prefix = passage if prefixes[1] is None else prefixes[1]
         self.model_id = model
         self._dim: int | None = None
 

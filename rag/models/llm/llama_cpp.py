@@ -38,6 +38,7 @@ class LlamaCppChatModel:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError("llama-cpp-python is not installed; run `make setup`") from exc
+        kv = _kv_types(llama_cpp)[kv_type]
         with _weight_repacking(repack), _more_sequences():
             self._llm = Llama(
                 model_path=str(model_path),
@@ -45,8 +46,8 @@ class LlamaCppChatModel:
                 n_threads=threads,
                 n_threads_batch=threads,
                 flash_attn=True,  # also what lets values be kept quantised
-                type_k=_kv_types(llama_cpp)[kv_type],
-                type_v=_kv_types(llama_cpp)[kv_type],
+                type_k=kv,
+                type_v=kv,
                 verbose=False,
             )
         self.model_id = model_id or model_path.name
