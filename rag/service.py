@@ -533,7 +533,7 @@ class RagService:
         pipeline = self.answer_pipeline(knowledge_base.name)
         if pipeline.states is None:
             return 0, 0
-        ids = knowledge_base.snapshot().chunk_ids
+        ids = sorted(knowledge_base.catalog.chunk_ids())
         removed = self.prune_passage_states(knowledge_base)
         rows = knowledge_base.catalog.chunk_rows(ids)
         read, started = 0, time.perf_counter()
@@ -590,7 +590,9 @@ class RagService:
 
         knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
         generation = knowledge_base.catalog.generation()
-        rows = list(knowledge_base.catalog.chunk_rows(knowledge_base.snapshot().chunk_ids).values())
+        rows = list(
+            knowledge_base.catalog.chunk_rows(sorted(knowledge_base.catalog.chunk_ids())).values()
+        )
         pipeline = self.answer_pipeline(knowledge_base.name)
         made = suggestions.make_suggestions(
             rows, self.llm, self.prompts.question, pipeline.answer, count, progress=progress
@@ -639,7 +641,7 @@ class RagService:
         generation = catalog.generation()
         questions = kb_check.from_json(catalog.get_meta(kb_check.META_KEY), generation, count)
         if questions is None:
-            rows = list(catalog.chunk_rows(knowledge_base.snapshot().chunk_ids).values())
+            rows = list(catalog.chunk_rows(sorted(knowledge_base.catalog.chunk_ids())).values())
             questions = kb_check.write_questions(
                 rows, self.llm, self.prompts.question, count, progress
             )
@@ -662,7 +664,7 @@ class RagService:
             [q.question for q in questions],
             pipeline.evidence_for,
             self.settings.refusal_min_coverage,
-            pipeline.retriever.kb.snapshot().chunk_ids,
+            sorted(pipeline.retriever.kb.catalog.chunk_ids()),
             progress,
         )
         pipeline.retriever.kb.catalog.set_meta(calibration.META_KEY, fitted.to_json())
@@ -674,7 +676,7 @@ class RagService:
 
         knowledge_base = self.retriever(kb).kb
         stored = Calibration.from_json(knowledge_base.catalog.get_meta(META_KEY))
-        if stored is None or stored.outdated(knowledge_base.snapshot().chunk_ids):
+        if stored is None or stored.outdated(sorted(knowledge_base.catalog.chunk_ids())):
             return None
         return stored
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.evaluation.metrics import spans_of
+
 TYPES = {"fact", "number", "list", "multi_hop", "comparison", "unanswerable"}
 DIFFICULTIES = {"easy", "medium", "hard"}
 EVIDENCE_CHARS = (20, 120)
@@ -119,10 +121,10 @@ def validate_against_corpus(
             lo, hi = EVIDENCE_CHARS
             if not lo <= len(ev.text) <= hi:
                 problems.append(f"{item.id}: evidence is {len(ev.text)} chars, not {lo}-{hi}")
-            if texts[ev.source] and ev.text not in texts[ev.source]:
+            if texts[ev.source] and not spans_of(ev.text, texts[ev.source]):
                 problems.append(f"{item.id}: evidence is not a verbatim substring of {ev.source}")
         joined = "".join(texts.get(ev.source, "") for ev in item.evidence)
         for needle in item.must_contain:
-            if joined and needle not in joined:
+            if joined and not spans_of(needle, joined):
                 problems.append(f"{item.id}: must_contain {needle!r} is not in its source")
     return problems

@@ -27,3 +27,7 @@ def test_evidence_coverage_and_ranks() -> None:
     assert m.reciprocal_rank(2) == 0.5 and m.reciprocal_rank(None) == 0.0
     assert m.hit_at(3, 3) == 1.0 and m.hit_at(4, 3) == 0.0
     assert m.spans_of("ab", "xabyab") == [(1, 3), (4, 6)]
+    # white space aside, as a loader may read the gap between Chinese and Latin words
+    assert m.spans_of("使用xelatex编译", "先使用 xelatex 编译") == [(1, 14)]
+    assert m.spans_of("使用 xelatex", "使用xelatex") == [(0, 9)]
+    assert m.spans_of("  ", "a b") == []

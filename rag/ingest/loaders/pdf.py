@@ -104,7 +104,7 @@ def compose(pages: list[list[PageLine]]) -> tuple[str, tuple[int, ...], list[tup
     pages left out, wrapped lines joined. Returns the text, where each page starts and
     each line's (page, offset, text)."""
     body = _drop_running_lines(pages)
-    body = [[] if _is_contents_page(lines) else lines for lines in body]
+    body = [_before_contents(lines) if _is_contents_page(lines) else lines for lines in body]
     return _assemble(body, _right_margin(body))
 
 
@@ -136,39 +136,77 @@ def lines_from_ocr(
 
 
 def _page_lines(page: Any, number: int) -> list[PageLine]:
-    """The page's text as lines in PDFium's reading order: its text rectangles, those
+    """The page's text as lines in PDFium's reading order: its runs of characters, those
     on one baseline merged (a table row's cells, a line drawn in pieces)."""
-    import pypdfium2.raw as raw
-
     textpage = page.get_textpage()
     lines: list[PageLine] = []
     try:
-        for k in range(textpage.count_rects()):
-            left, bottom, right, top = textpage.get_rect(k)
-            piece = textpage.get_text_bounded(left, bottom, right, top)
-            if not piece.strip():
-                continue
-            index = raw.FPDFText_GetCharIndexAtPos(
-                textpage.raw, left + 0.5, (top + bottom) / 2, 2.0, 2.0
-            )
-            size, code = _font(textpage, index)
+        for piece in _pieces(textpage):
+            size, code = _font(textpage, piece.first)
             last = lines[-1] if lines else None
-            middle = (top + bottom) / 2
+            middle = (piece.top + piece.bottom) / 2
+            left = piece.left
             if last is not None and last.bottom <= middle <= last.top and left >= last.right - 1:
                 gap = left - last.right
                 spaced = gap > 0.2 * last.height or last.text[-1:].isspace()
                 sep = " | " if gap > 2 * last.height else (" " if spaced else "")
-                last.text = _join_words(last.text.rstrip(), piece.strip(), sep)
-                last.right = right
+                last.text = _join_words(last.text.rstrip(), piece.text.strip(), sep)
+                last.right = piece.right
                 continue
             lines.append(
-                PageLine(piece.rstrip("\r\n"), left, right, top, bottom, size, code, number)
+                PageLine(piece.text, left, piece.right, piece.top, piece.bottom, size, code, number)
             )
     finally:
         textpage.close()
     for line in lines:
         line.text = line.text.rstrip() if line.code else _tidy(line.text)
     return [line for line in lines if line.text.strip()]
+
+
+@dataclass
+class _Piece:
+    """Characters PDFium reads as one run: on one of its lines, without a wide gap."""
+
+    text: str
+    first: int  # index of its first printed character
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def _pieces(textpage: Any) -> list[_Piece]:
+    """The page's characters in PDFium's order, cut where PDFium breaks the line and at
+    gaps wider than two characters (a table's columns). Each character is read once:
+    PDFium's rectangles overlap where letters are raised or lowered (the TeX and LaTeX
+    logos), and text read per rectangle repeated them ("LA LATATE TEX EX")."""
+    import pypdfium2.raw as raw
+
+    pieces: list[_Piece] = []
+    current: _Piece | None = None
+    for i in range(textpage.count_chars()):
+        ch = chr(raw.FPDFText_GetUnicode(textpage.raw, i))
+        if ch in "\r\n":
+            current = None
+            continue
+        if ch.isspace() or raw.FPDFText_IsGenerated(textpage.raw, i):
+            if current is not None:
+                current.text += ch
+            continue
+        left, bottom, right, top = textpage.get_charbox(i)
+        size = raw.FPDFText_GetFontSize(textpage.raw, i)  # a dash's box is a sliver
+        if current is not None and left - current.right > 2 * max(size, top - bottom, 1.0):
+            current = None
+        if current is None:
+            current = _Piece(ch, i, left, right, top, bottom)
+            pieces.append(current)
+            continue
+        current.text += ch
+        current.left, current.right = min(current.left, left), max(current.right, right)
+        current.top, current.bottom = max(current.top, top), min(current.bottom, bottom)
+    for piece in pieces:
+        piece.text = piece.text.rstrip()
+    return pieces
 
 
 def _font(textpage: Any, index: int) -> tuple[float, bool]:
@@ -227,20 +265,74 @@ def _drop_running_lines(pages: list[list[PageLine]]) -> list[list[PageLine]]:
             seen[key] = seen.get(key, 0) + 1
     needed = max(2, (len(texted) + 1) // 2)
     running = {key for key, count in seen.items() if count >= needed}
+    offset = _folio_offset(pages, top, bottom)
     return [
         [
             ln
             for ln in lines
-            if not (_in_band(ln, top, bottom) and _furniture_key(ln.text) in running)
+            if not (
+                (_in_band(ln, top, bottom) and _furniture_key(ln.text) in running)
+                or _prints_folio(ln, _edge_lines(lines, top, bottom), offset)
+            )
         ]
         for lines in pages
     ]
+
+
+def _edge_lines(lines: list[PageLine], top: float, bottom: float) -> list[PageLine]:
+    """The two highest and the two lowest lines of a page that lie in its bands."""
+    by_height = sorted(lines, key=lambda ln: -ln.top)
+    return [ln for ln in by_height[:2] + by_height[-2:] if _in_band(ln, top, bottom)]
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"(?<!\d)\d{1,4}(?!\d)", text)]
+
+
+def _folio_offset(pages: list[list[PageLine]], top: float, bottom: float) -> int | None:
+    """The printed page number minus the page's index, when at least half the pages
+    (three or more) print it at their top or bottom. A running head that changes with
+    the chapter ("1 WINDOWS 10 系统 | 13", "2 UBUNTU 20.04 系统 | 21") never repeats
+    on half the pages, but it carries the page's number."""
+    pages_with: dict[int, set[int]] = {}
+    for i, lines in enumerate(pages):
+        for ln in _edge_lines(lines, top, bottom):
+            for number in _numbers(ln.text):
+                pages_with.setdefault(number - i, set()).add(i)
+    if not pages_with:
+        return None
+    offset, found = max(pages_with.items(), key=lambda kv: len(kv[1]))
+    texted = sum(1 for lines in pages if lines)
+    return offset if len(found) >= max(3, texted // 2) else None
+
+
+def _prints_folio(line: PageLine, edges: list[PageLine], offset: int | None) -> bool:
+    """A short line at the page's edge that prints this page's number."""
+    if offset is None or len(line.text) > 80 or not any(line is ln for ln in edges):
+        return False
+    return line.page + offset in _numbers(line.text)
 
 
 def _is_contents_page(lines: list[PageLine]) -> bool:
     """A table of contents: most lines end in dot leaders and a page number."""
     leaders = sum(1 for ln in lines if _LEADER.search(ln.text))
     return leaders >= 3 and leaders >= 0.4 * len(lines)
+
+
+_ENTRY = re.compile(r"\|\s*\d+$")  # an entry without leaders: its page number set apart
+
+
+def _before_contents(lines: list[PageLine]) -> list[PageLine]:
+    """What a contents page says before its first entry: a title page that opens with
+    the contents under it (an article's abstract, a version, a date) keeps its text;
+    the short line right above the entries ("Contents", "目录") is their heading."""
+    first = next(
+        (i for i, ln in enumerate(lines) if _LEADER.search(ln.text) or _ENTRY.search(ln.text)),
+        len(lines),
+    )
+    if first and len(lines[first - 1].text) <= 10:
+        first -= 1
+    return lines[:first]
 
 
 # --------------------------------------------------------------------------- assembling
@@ -400,20 +492,30 @@ def _place_outline(
 ) -> tuple[Heading, ...]:
     """Each outline entry at the line of its page that reads as its title; an entry
     whose title no line of that page shows is left out."""
-    squeeze = re.compile(r"\s+")
     headings: list[Heading] = []
     used: set[int] = set()
     for level, title, page in outline:
-        want = squeeze.sub("", title)
+        want = _heading_key(title)
         for line_page, offset, text in lines:
             if line_page != page or offset in used:
                 continue
-            have = squeeze.sub("", text)
-            if have == want or (have.startswith(want) and len(have) <= len(want) + 8):
+            have = _heading_key(text)
+            unnumbered = _heading_key(_NUMBERING.sub("", text))
+            if any(h.startswith(want) and len(h) <= len(want) + 8 for h in (have, unnumbered)):
                 headings.append(Heading(offset, level, text))
                 used.add(offset)
                 break
     return tuple(sorted(headings, key=lambda h: h.start))
+
+
+# "1.7.1 ", "B.2 ", "3 ": the number a heading line prints and its outline entry may not
+_NUMBERING = re.compile(r"^\s*(?:\d+|[A-Z])(?:\.\d+)*\.?\s*")
+
+
+def _heading_key(text: str) -> str:
+    """A heading as compared with its outline entry: no spaces, case folded (a logo
+    set in small capitals reads "TEX" where the outline says "TeX")."""
+    return re.sub(r"\s+", "", text).casefold()
 
 
 def _clean_title(raw_title: str, path: Path) -> str:

@@ -257,3 +257,75 @@ def _wrap(text: str, font: str, size: float) -> list[str]:
         line = token
     lines.append(line.rstrip())
     return lines
+
+
+# --------------------------------------------------------------------------- a LaTeX-made guide
+
+GUIDE_LOGO_SENTENCE = "本指南介绍如何用 LATEX 排版中文文档，并说明常见问题的处理方法。"
+GUIDE_TITLE_SENTENCE = "版本号为 2.1，一共收录有 42 个问题。"
+
+
+def write_latex_guide_pdf(path: Path) -> Manual:
+    """A guide as LaTeX typesets one: a title page whose lower half is the contents, the
+    LaTeX logo drawn with a raised small A and a lowered E, and running heads that name
+    the chapter beside the page number ("1 安装 | 3"), so no head repeats on half the
+    pages."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+    width, height = A4
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    guide = Manual(title="中文排版指南")
+    pdf.setFont(_FONT, 16)
+    pdf.drawString(72, height - 90, guide.title)
+    pdf.setFont(_FONT, 11)
+    pdf.drawString(72, height - 130, GUIDE_TITLE_SENTENCE)
+    guide.sentences.append((GUIDE_TITLE_SENTENCE, 1))
+    pdf.drawString(72, height - 180, "目录")
+    chapters = ["1 安装", "2 配置", "3 排错"]
+    for k, chapter in enumerate(chapters):
+        entry = f"{chapter} {'.' * 40} {2 + 2 * k}"
+        pdf.drawString(72, height - 210 - 18 * k, entry)
+        guide.furniture.append(entry)
+    pdf.showPage()
+    for k, chapter in enumerate(chapters):
+        for half in range(2):
+            n = 2 + 2 * k + half
+            pdf.setFont(_FONT, 9)
+            head = f"{chapter}"
+            pdf.drawString(72, height - 40, head)
+            pdf.drawRightString(width - 72, height - 40, str(n))
+            guide.furniture.append(f"{head} | {n}")
+            text = pdf.beginText(72, height - 90)
+            text.setFont(_FONT, 11)
+            if n == 2:
+                _latex_sentence(text)
+                guide.sentences.append((GUIDE_LOGO_SENTENCE, n))
+            else:
+                sentence = f"第{n}页讲{chapter[2:]}的第{half + 1}部分，内容与其他页面不同。"
+                text.textOut(sentence)
+                guide.sentences.append((sentence, n))
+            pdf.drawText(text)
+            pdf.showPage()
+    pdf.save()
+    return guide
+
+
+def _latex_sentence(text: Any) -> None:
+    before, after = GUIDE_LOGO_SENTENCE.split("LATEX")
+    text.textOut(before + "L")
+    text.setFont("Helvetica", 8)
+    text.setRise(2)
+    text.textOut("A")
+    text.setFont("Helvetica", 11)
+    text.setRise(0)
+    text.textOut("T")
+    text.setRise(-2.5)
+    text.textOut("E")
+    text.setRise(0)
+    text.textOut("X")
+    text.setFont(_FONT, 11)
+    text.textOut(after)
