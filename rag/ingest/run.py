@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from rag.files import sha256_of
 from rag.ingest.chunking import chunk_document, document_title
-from rag.ingest.loaders import LoaderError, is_supported, load_document
+from rag.ingest.loaders import LoaderError, is_supported, load_document, reader_version
 from rag.ingest.ocr import PageReader
 from rag.models.embeddings.base import Embedder
 from rag.settings import Settings
@@ -297,7 +297,7 @@ class FileIngest:
 
     def changed(self, path: Path, report: IngestReport) -> Changed | None:
         """None (and noted as unchanged) when the knowledge base is up to date with it."""
-        pipeline = self.chunking.fingerprint()
+        pipeline = self.chunking.fingerprint() + reader_version(path)
         try:
             content_hash = sha256_of(path) if path.is_file() else ""
         except OSError as exc:

@@ -238,3 +238,20 @@ def test_embedding_progress_is_told_per_batch(settings, tmp_path) -> None:  # ty
     total = told[-1][1]
     assert len(told) > 2 and [d for d, _ in told] == sorted(d for d, _ in told)
     assert told[-1][0] == total == service.documents("progress")[0].chunks
+
+
+def test_a_revised_reader_reads_its_files_again(
+    settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Upgrading a loader must reach knowledge bases built with the old one: the file's
+    bytes did not change, but what is read from them did."""
+    from rag.ingest import loaders
+
+    service = RagService(settings, embedder=CountingEmbedder())
+    service.ingest(progress=False)
+    monkeypatch.setitem(loaders.READER_VERSIONS, ".html", 99)
+    report = service.ingest(progress=False)
+    assert [Path(p).name for p in report.updated] == ["page.html"]
+    assert sorted(Path(p).name for p in report.unchanged) == ["notes.md", "plan.txt"]
+    assert len(service.ingest(progress=False).unchanged) == 3  # and once only

@@ -41,6 +41,18 @@ PAGED_LOADERS: dict[str, Callable[[Path, PageReader | None], LoadedDocument]] = 
 }
 
 
+# Raised when a loader reads the same bytes differently (better): files of that type in
+# a knowledge base are read again at the next ingest instead of kept as "unchanged".
+READER_VERSIONS: dict[str, int] = {".pdf": 2}
+
+
+def reader_version(path: Path) -> str:
+    """What a file's reader adds to its pipeline fingerprint: nothing for a loader never
+    revised, so knowledge bases built before it keep their files."""
+    version = READER_VERSIONS.get(path.suffix.lower())
+    return f":reader-v{version}" if version else ""
+
+
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in LOADERS or path.suffix.lower() in PAGED_LOADERS
 
@@ -56,4 +68,11 @@ def load_document(path: Path, ocr: PageReader | None = None) -> LoadedDocument:
     return loader(path)
 
 
-__all__ = ["LOADERS", "PAGED_LOADERS", "LoaderError", "is_supported", "load_document"]
+__all__ = [
+    "LOADERS",
+    "PAGED_LOADERS",
+    "LoaderError",
+    "is_supported",
+    "load_document",
+    "reader_version",
+]

@@ -263,13 +263,14 @@ def _wrap(text: str, font: str, size: float) -> list[str]:
 
 GUIDE_LOGO_SENTENCE = "本指南介绍如何用 LATEX 排版中文文档，并说明常见问题的处理方法。"
 GUIDE_TITLE_SENTENCE = "版本号为 2.1，一共收录有 42 个问题。"
+GUIDE_HEADING = "1.1 安装 TEX Live"
 
 
 def write_latex_guide_pdf(path: Path) -> Manual:
     """A guide as LaTeX typesets one: a title page whose lower half is the contents, the
     LaTeX logo drawn with a raised small A and a lowered E, and running heads that name
     the chapter beside the page number ("1 安装 | 3"), so no head repeats on half the
-    pages."""
+    pages; its outline entry "安装 TeX Live" heads the line "1.1 安装 TEX Live"."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -299,6 +300,11 @@ def write_latex_guide_pdf(path: Path) -> Manual:
             pdf.drawString(72, height - 40, head)
             pdf.drawRightString(width - 72, height - 40, str(n))
             guide.furniture.append(f"{head} | {n}")
+            if n == 2:  # the outline says "TeX", the page prints the logo in capitals
+                pdf.setFont(_FONT, 13)
+                pdf.drawString(72, height - 66, GUIDE_HEADING)
+                pdf.bookmarkPage("install", fit="XYZ", top=height - 60)
+                pdf.addOutlineEntry("安装 TeX Live", "install", level=0)
             text = pdf.beginText(72, height - 90)
             text.setFont(_FONT, 11)
             if n == 2:

@@ -11,7 +11,12 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_document
 from rag.service import RagService
 from rag.types import LoadedDocument
-from tests.ingest.loaders.pdf_maker import Manual, write_latex_guide_pdf, write_manual_pdf
+from tests.ingest.loaders.pdf_maker import (
+    GUIDE_HEADING,
+    Manual,
+    write_latex_guide_pdf,
+    write_manual_pdf,
+)
 
 
 def squeezed(text: str) -> str:
@@ -83,10 +88,12 @@ def test_a_latex_guide_reads_its_logo_once_keeps_its_title_page_and_drops_chapte
 ) -> None:
     path = tmp_path / "guide.pdf"
     guide = write_latex_guide_pdf(path)
-    text = load_document(path).text
+    doc = load_document(path)
+    text = doc.text
     for sentence, _ in guide.sentences:  # the logo's raised and lowered letters read once
         assert squeezed(sentence) in squeezed(text), sentence
     assert "LATAT" not in text and "TEX EX" not in text
     for furniture in guide.furniture:  # contents entries and heads naming the chapter
         assert squeezed(furniture) not in squeezed(text), furniture
     assert "目录" not in text
+    assert [h.title for h in doc.headings] == [GUIDE_HEADING]
