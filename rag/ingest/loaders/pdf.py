@@ -175,6 +175,27 @@ class _Piece:
     bottom: float
 
 
+@dataclass(frozen=True)
+class _Glyph:
+    char: str
+    bottom: float
+    top: float
+    size: float
+
+
+def _is_note_mark(glyph: _Glyph, before: _Glyph) -> bool:
+    """A footnote's number, set small and raised after a Chinese character ("工作路径²⁰中"):
+    read into the line it becomes part of a word or a number ("工作路径20中"). After a
+    Latin letter or a digit a raised digit may be a power ("m²", "10⁶") and stays."""
+    raised = glyph.bottom > before.bottom + 0.3 * (before.top - before.bottom)
+    return (
+        glyph.char.isdigit()
+        and bool(_CJK.match(before.char))
+        and glyph.size <= 0.8 * before.size
+        and raised
+    )
+
+
 def _pieces(textpage: Any) -> list[_Piece]:
     """The page's characters in PDFium's order, cut where PDFium breaks the line and at
     gaps wider than two characters (a table's columns). Each character is read once:
@@ -184,10 +205,11 @@ def _pieces(textpage: Any) -> list[_Piece]:
 
     pieces: list[_Piece] = []
     current: _Piece | None = None
+    before: _Glyph | None = None  # the last character kept on this line
     for i in range(textpage.count_chars()):
         ch = chr(raw.FPDFText_GetUnicode(textpage.raw, i))
         if ch in "\r\n":
-            current = None
+            current, before = None, None
             continue
         if ch.isspace() or raw.FPDFText_IsGenerated(textpage.raw, i):
             if current is not None:
@@ -195,6 +217,10 @@ def _pieces(textpage: Any) -> list[_Piece]:
             continue
         left, bottom, right, top = textpage.get_charbox(i)
         size = raw.FPDFText_GetFontSize(textpage.raw, i)  # a dash's box is a sliver
+        glyph = _Glyph(ch, bottom, top, size)
+        if before is not None and _is_note_mark(glyph, before):
+            continue
+        before = glyph
         if current is not None and left - current.right > 2 * max(size, top - bottom, 1.0):
             current = None
         if current is None:

@@ -264,6 +264,8 @@ def _wrap(text: str, font: str, size: float) -> list[str]:
 GUIDE_LOGO_SENTENCE = "本指南介绍如何用 LATEX 排版中文文档，并说明常见问题的处理方法。"
 GUIDE_TITLE_SENTENCE = "版本号为 2.1，一共收录有 42 个问题。"
 GUIDE_HEADING = "1.1 安装 TEX Live"
+# a footnote mark (small, raised) after 路径 is left out; the power in "m2" stays
+GUIDE_NOTED_SENTENCE = "先建立工作路径再安装，机房面积不小于 20 m2 即可。"
 
 
 def write_latex_guide_pdf(path: Path) -> Manual:
@@ -310,6 +312,9 @@ def write_latex_guide_pdf(path: Path) -> Manual:
             if n == 2:
                 _latex_sentence(text)
                 guide.sentences.append((GUIDE_LOGO_SENTENCE, n))
+            elif n == 3:
+                _noted_sentence(text)
+                guide.sentences.append((GUIDE_NOTED_SENTENCE, n))
             else:
                 sentence = f"第{n}页讲{chapter[2:]}的第{half + 1}部分，内容与其他页面不同。"
                 text.textOut(sentence)
@@ -334,4 +339,22 @@ def _latex_sentence(text: Any) -> None:
     text.setRise(0)
     text.textOut("X")
     text.setFont(_FONT, 11)
+    text.textOut(after)
+
+
+def _noted_sentence(text: Any) -> None:
+    head, tail = GUIDE_NOTED_SENTENCE.split("路径")
+    text.textOut(head + "路径")
+    text.setFont(_FONT, 7)
+    text.setRise(4)
+    text.textOut("12")
+    text.setFont(_FONT, 11)
+    text.setRise(0)
+    before, after = tail.split("m2")
+    text.textOut(before + "m")
+    text.setFont("Helvetica", 7)
+    text.setRise(4)
+    text.textOut("2")
+    text.setFont(_FONT, 11)
+    text.setRise(0)
     text.textOut(after)

@@ -93,6 +93,7 @@ def test_a_latex_guide_reads_its_logo_once_keeps_its_title_page_and_drops_chapte
     for sentence, _ in guide.sentences:  # the logo's raised and lowered letters read once
         assert squeezed(sentence) in squeezed(text), sentence
     assert "LATAT" not in text and "TEX EX" not in text
+    assert "路径12" not in squeezed(text)  # the footnote's mark is no part of the word
     for furniture in guide.furniture:  # contents entries and heads naming the chapter
         assert squeezed(furniture) not in squeezed(text), furniture
     assert "目录" not in text
