@@ -39,6 +39,7 @@ class ItemResult:
     answer: str | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     refused: bool | None = None
+    refusal_reason: str | None = None  # which check withdrew the answer
     answer_correct: bool | None = None
     char_f1: float | None = None
     rouge_l: float | None = None
@@ -102,6 +103,7 @@ def _score_answer(
 ) -> None:
     result.answer = reply["answer"]
     result.refused = bool(reply["refused"])
+    result.refusal_reason = reply.get("refusal_reason")
     result.citations = reply.get("citations", [])
     result.evidence = reply.get("evidence", {})
     result.timings.update(reply.get("timings", {}))

@@ -71,7 +71,13 @@ def _answer(question: str) -> dict:
             "timings": {"total_ms": 30.0},
             "citations": [{"source": "doc.txt", "start": 30, "end": 40, "text": TEXT[30:40]}],
         }
-    return {"answer": "没有找到", "refused": True, "citations": [], "timings": {"total_ms": 20.0}}
+    return {
+        "answer": "没有找到",
+        "refused": True,
+        "refusal_reason": "no passage holds the question's key words",
+        "citations": [],
+        "timings": {"total_ms": 20.0},
+    }
 
 
 def _run(tmp_path: Path, answer=_answer):  # type: ignore[no-untyped-def]
@@ -115,5 +121,7 @@ def test_report_files_and_comparison(tmp_path: Path) -> None:
     path = write_report(new, tmp_path / "out", diff)
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert len(saved["items"]) == 3 and saved["items"][0]["retrieved"][0]["holds_evidence"] == [0]
+    reasons = [item["refusal_reason"] for item in saved["items"]]
+    assert reasons == [None, None, "no passage holds the question's key words"]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "Compared with the previous run" in html
