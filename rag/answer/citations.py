@@ -53,7 +53,7 @@ def support(
         return 0.0
     terms = set(tokenize(sentence))
     said, read = language_of([sentence]), language_of([body])
-    if said and read and said != read:
+    if said and read and said != read and (said == "zh" or _prose(sentence)):
         # A Chinese sentence about an English passage (or the reverse): only what both
         # languages write alike can be compared, its names, code, options, numbers and
         # symbols: the terms not in the sentence's own script
@@ -77,6 +77,16 @@ def _read(supporting: str) -> tuple[str, frozenset[str]]:
     examples" into one token)."""
     body = normalize(supporting)
     return body, frozenset(tokenize(body)) | frozenset(tokenize(supporting)) | _symbols(body)
+
+
+def _prose(sentence: str) -> bool:
+    """More than a few Latin words: "synaptic package manager" or "dvipdfmx" alone
+    answers with a name a Chinese passage writes the same way, so it is compared word
+    for word; an English sentence about it is compared by what both scripts share."""
+    return len(_LATIN_WORD.findall(sentence)) > 3
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\\-]*")
 
 
 def _symbols(text: str) -> set[str]:

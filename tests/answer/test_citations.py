@@ -170,3 +170,13 @@ def test_words_every_passage_has_prove_nothing_once_weighed() -> None:
 
     assert support(sentence, ENGLISH, weight=weight) < MIN_TERM_SUPPORT
     assert support("By default output appears in doc.", ENGLISH, weight=weight) == 1.0
+
+
+def test_a_name_alone_is_compared_with_a_chinese_passage_word_for_word() -> None:
+    """ "synaptic package manager" answers in the words a Chinese passage writes; an
+    English sentence about that passage is still compared by what both scripts share."""
+    chinese = passage(1, "如果要卸载从源内安装的版本，个人比较推荐使用 synaptic package manager。")
+    assert support("synaptic package manager。", chinese) == 1.0
+    assert support("dvipdfmx", chinese) == 0.0  # a name the passage does not hold
+    prose = "The author recommends removing it with the synaptic package manager."
+    assert support(prose, chinese) == 0.0  # no Chinese word to compare

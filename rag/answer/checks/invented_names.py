@@ -35,10 +35,14 @@ def specifics(answer: str) -> list[str]:
 
 def invented_names(answer: str, question: str, passages: list[Passage]) -> list[str]:
     """The answer's specifics that appear nowhere in the passages or the question."""
-    known = normalize(
-        "\n".join([question, *(p.hit.context or p.hit.text for p in passages)])
-    ).lower()
-    return [w for w in specifics(answer) if normalize(w).lower() not in known]
+    known = _squeezed("\n".join([question, *(p.hit.context or p.hit.text for p in passages)]))
+    return [w for w in specifics(answer) if _squeezed(w) not in known]
+
+
+def _squeezed(text: str) -> str:
+    """Compared without white space: a PDF breaks a long path or command over two lines
+    ("/etc/fonts/conf.d/09-" / "texlive.conf") that the answer writes whole."""
+    return re.sub(r"\s+", "", normalize(text)).lower()
 
 
 class InventedNames:

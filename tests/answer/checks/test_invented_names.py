@@ -28,3 +28,14 @@ def test_names_no_passage_holds_are_invented() -> None:
     assert invented_names("用 wkhtmltopdf 转成 PDF。", "能导出 PDF 吗？", [PAGE]) == ["wkhtmltopdf"]
     # case and spacing as the passage writes them do not matter
     assert invented_names("Rustdoc 会读取 SRC/LIB.RS。", "", [PAGE]) == []
+
+
+def test_a_path_the_pdf_broke_over_two_lines_is_not_invented() -> None:
+    broken = passage(
+        1, "在终端执行\n1 sudo cp texlive-fontconfig.conf /etc/fonts/conf.d/09-\ntexlive.conf"
+    )
+    answer = "执行 `sudo cp texlive-fontconfig.conf /etc/fonts/conf.d/09-texlive.conf`[1]。"
+    assert invented_names(answer, "", [broken]) == []
+    assert invented_names("复制到 /etc/fonts/conf.d/10-texlive.conf[1]。", "", [broken]) == [
+        "/etc/fonts/conf.d/10-texlive.conf"
+    ]
