@@ -292,17 +292,20 @@ def _drop_running_lines(pages: list[list[PageLine]]) -> list[list[PageLine]]:
     needed = max(2, (len(texted) + 1) // 2)
     running = {key for key, count in seen.items() if count >= needed}
     offset = _folio_offset(pages, top, bottom)
-    return [
-        [
-            ln
-            for ln in lines
-            if not (
-                (_in_band(ln, top, bottom) and _furniture_key(ln.text) in running)
-                or _prints_folio(ln, _edge_lines(lines, top, bottom), offset)
-            )
-        ]
-        for lines in pages
-    ]
+    kept = []
+    for lines in pages:
+        edges = _edge_lines(lines, top, bottom)
+        kept.append(
+            [
+                ln
+                for ln in lines
+                if not (
+                    (_in_band(ln, top, bottom) and _furniture_key(ln.text) in running)
+                    or _prints_folio(ln, edges, offset)
+                )
+            ]
+        )
+    return kept
 
 
 def _edge_lines(lines: list[PageLine], top: float, bottom: float) -> list[PageLine]:
@@ -535,7 +538,7 @@ def _place_outline(
 
 
 # "1.7.1 ", "B.2 ", "3 ": the number a heading line prints and its outline entry may not
-_NUMBERING = re.compile(r"^\s*(?:\d+|[A-Z])(?:\.\d+)*\.?\s*")
+_NUMBERING = re.compile(r"^\s*(?:\d+|[A-Z])(?:\.\d+)*(?:\.\s*|\s+|(?=[^\x00-\x7f]))")
 
 
 def _heading_key(text: str) -> str:
