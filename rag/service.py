@@ -77,6 +77,7 @@ class RagService:
         self._retrievers: dict[str, HybridRetriever] = {}
         self._translations: dict[tuple[str, str], str] = {}
         self._states: dict[str, PassageStates] = {}
+        self._calibrations: dict[Path, tuple[tuple[int, str], Calibration | None]] = {}
         self._states_lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
 
@@ -533,9 +534,9 @@ class RagService:
         pipeline = self.answer_pipeline(knowledge_base.name)
         if pipeline.states is None:
             return 0, 0
-        ids = sorted(knowledge_base.catalog.chunk_ids())
         removed = self.prune_passage_states(knowledge_base)
-        rows = knowledge_base.catalog.chunk_rows(ids)
+        rows = knowledge_base.catalog.all_chunk_rows()
+        ids = list(rows)
         read, started = 0, time.perf_counter()
         for done in range(0, len(ids), 4):  # a few at a time: read in one batch
             if stop is not None and stop.is_set():
@@ -590,9 +591,7 @@ class RagService:
 
         knowledge_base = KnowledgeBase.open_existing(self.settings, self.kb_name(kb))
         generation = knowledge_base.catalog.generation()
-        rows = list(
-            knowledge_base.catalog.chunk_rows(sorted(knowledge_base.catalog.chunk_ids())).values()
-        )
+        rows = list(knowledge_base.catalog.all_chunk_rows().values())
         pipeline = self.answer_pipeline(knowledge_base.name)
         made = suggestions.make_suggestions(
             rows, self.llm, self.prompts.question, pipeline.answer, count, progress=progress
@@ -641,7 +640,7 @@ class RagService:
         generation = catalog.generation()
         questions = kb_check.from_json(catalog.get_meta(kb_check.META_KEY), generation, count)
         if questions is None:
-            rows = list(catalog.chunk_rows(sorted(knowledge_base.catalog.chunk_ids())).values())
+            rows = list(catalog.all_chunk_rows().values())
             questions = kb_check.write_questions(
                 rows, self.llm, self.prompts.question, count, progress
             )
@@ -674,11 +673,19 @@ class RagService:
         """The knowledge base's own calibration, unless it changed a lot since."""
         from rag.evaluation.calibration import META_KEY, Calibration
 
-        knowledge_base = self.retriever(kb).kb
-        stored = Calibration.from_json(knowledge_base.catalog.get_meta(META_KEY))
-        if stored is None or stored.outdated(sorted(knowledge_base.catalog.chunk_ids())):
-            return None
-        return stored
+        catalog = self.retriever(kb).kb.catalog
+        text = catalog.get_meta(META_KEY)
+        # read on every answer while calibration is on: count the chunks only when the
+        # knowledge base or its calibration changed since the last answer
+        key = (catalog.generation(), text or "")
+        cached = self._calibrations.get(catalog.path)
+        if cached is None or cached[0] != key:
+            stored = Calibration.from_json(text)
+            if stored is not None and stored.outdated(sorted(catalog.chunk_ids())):
+                stored = None
+            cached = (key, stored)
+            self._calibrations[catalog.path] = cached
+        return cached[1]
 
     def answer_fn(self, kb: str | None = None) -> Callable[[str], dict[str, Any]]:
         """question -> the JSON of `rag ask --json`, for the evaluation."""

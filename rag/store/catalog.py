@@ -327,16 +327,21 @@ class Catalog:
     def chunk_rows(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         return {row[0]: ChunkRow(*row) for row in self._chunks_with(ids, "")}
 
-    def _chunks_with(self, ids: Sequence[int], extra: str) -> list[tuple[Any, ...]]:
-        """The ChunkRow columns of these chunks, then the `extra` columns."""
-        if not ids:
+    def all_chunk_rows(self) -> dict[int, ChunkRow]:
+        """Every chunk, by id in ascending order (what states, suggestions and checks walk)."""
+        return {row[0]: ChunkRow(*row) for row in self._chunks_with(None, "")}
+
+    def _chunks_with(self, ids: Sequence[int] | None, extra: str) -> list[tuple[Any, ...]]:
+        """The ChunkRow columns of these chunks (None: of all, by id), then the `extra`
+        columns."""
+        if ids is not None and not ids:
             return []
-        marks = ",".join("?" * len(ids))
+        where = "" if ids is None else f" WHERE c.id IN ({','.join('?' * len(ids))})"
         with self.connect() as db:
             return db.execute(
                 f"SELECT {_CHUNK_COLUMNS}{extra}"
-                f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-                list(ids),
+                f" FROM chunks c JOIN documents d ON d.id = c.doc_id{where} ORDER BY c.id",
+                list(ids or []),
             ).fetchall()
 
     def chunk_document(self, chunk_id: int) -> tuple[ChunkRow, str] | None:
